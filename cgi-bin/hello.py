@@ -1,0 +1,69 @@
+#!/usr/bin/python3 -IS
+"""The classic hello form: a name and two checkboxes, greeted back.
+
+GET shows the form; POST (or GET with a query string) greets the user.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.environ.get("CGIKIT_LIB", "/usr/local/lib/apache-cgi-kit"))
+import cgikit
+
+MAX_NAME = 100
+
+
+def form(name: str = "", happy: bool = False, sad: bool = False, error: str = "") -> str:
+    """The form's markup, keeping what the user entered."""
+    message = f'<p class="error" id="name-error">{cgikit.escape(error)}</p>\n' if error else ""
+    return (
+        "<h1>Hello form</h1>\n"
+        f"{message}"
+        '<form method="post" action="hello.py">\n'
+        '<p><label for="name">Your name</label>\n'
+        f'<input id="name" name="name" type="text" maxlength="{MAX_NAME}" required'
+        f' value="{cgikit.escape(name)}"></p>\n'
+        f'<p><input id="happy" name="happy" type="checkbox"{" checked" if happy else ""}>\n'
+        '<label for="happy">I am happy</label></p>\n'
+        f'<p><input id="sad" name="sad" type="checkbox"{" checked" if sad else ""}>\n'
+        '<label for="sad">I am sad</label></p>\n'
+        '<p><button type="submit">Say hello</button></p>\n'
+        "</form>"
+    )
+
+
+def name_problem(name: str) -> str:
+    """Why a name can't be used, or an empty string when it is fine."""
+    if not name:
+        return "Please enter your name."
+    if len(name) > MAX_NAME:
+        return f"Your name can be at most {MAX_NAME} characters long."
+    if any(char < " " or char == "\x7f" for char in name):
+        return "Your name can't contain control characters."
+    return ""
+
+
+def greeting(name: str, happy: bool, sad: bool) -> str:
+    """The greeting's markup."""
+    moods = [line for ticked, line in ((happy, "You are happy."), (sad, "You are sad.")) if ticked]
+    lines = "\n".join(f"<p>{line}</p>" for line in moods or ["You are neither happy nor sad."])
+    return (
+        f"<h1>Hello, {cgikit.escape(name)}!</h1>\n{lines}\n"
+        '<p><a href="hello.py">Back to the form</a></p>'
+    )
+
+
+def handle(request: cgikit.Request) -> cgikit.Response:
+    """Show the form, or greet the user who filled it in."""
+    if request.method != "POST" and not request.fields:
+        return cgikit.page("Hello", form())
+    name = request.get("name").strip()
+    happy, sad = request.has("happy"), request.has("sad")
+    problem = name_problem(name)
+    if problem:
+        return cgikit.page("Hello", form(name, happy, sad, problem), status=400)
+    return cgikit.page(f"Hello, {name}", greeting(name, happy, sad))
+
+
+if __name__ == "__main__":
+    cgikit.run(handle)

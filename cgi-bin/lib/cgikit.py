@@ -1,0 +1,263 @@
+"""Shared request and response handling for the kit's CGI scripts.
+
+Standard library only, and only the cheap parts of it: every CGI request
+starts a new interpreter, so this module avoids ``re``, ``urllib.parse``,
+``html`` and ``traceback`` on the normal path (each costs more than the
+interpreter's own start-up under ``python3 -IS``).  Works on Python 3.9+.
+
+A script defines ``handle(request) -> Response`` and calls ``run(handle)``.
+Bad input raises ``HTTPError`` and becomes a clear 4xx page; any other
+exception becomes a plain 500 page, its traceback going to stderr (which
+Apache writes to its error log).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# typing and collections.abc cost more to import than the interpreter takes
+# to start; annotations are not evaluated at run time, so only type checkers
+# need these names.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import BinaryIO
+
+REASONS = {
+    200: "OK",
+    303: "See Other",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    411: "Length Required",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+DEFAULT_MAX_BODY = 65536
+DEFAULT_MAX_FIELDS = 100
+HEX_DIGITS = "0123456789abcdefABCDEF"
+
+
+class HTTPError(Exception):
+    """A request the script refuses, with the status and a message for the user."""
+
+    def __init__(
+        self, status: int, message: str, headers: list[tuple[str, str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or []
+
+
+class Response:
+    """A complete response: status, headers and body, sent in one write."""
+
+    def __init__(
+        self,
+        body: str = "",
+        status: int = 200,
+        content_type: str = "text/html; charset=utf-8",
+        headers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        self.status = status
+        self.body = body.encode("utf-8")
+        self.headers = [("Content-Type", content_type)] + (headers or [])
+
+    def to_bytes(self, head_only: bool = False) -> bytes:
+        """The CGI response: a Status header, the other headers, the body."""
+        lines = [f"Status: {self.status} {REASONS.get(self.status, '')}".rstrip()]
+        for name, value in self.headers:
+            if "\r" in value or "\n" in value:
+                raise ValueError(f"line break in the value of header {name}")
+            lines.append(f"{name}: {value}")
+        lines.append(f"Content-Length: {len(self.body)}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return head if head_only else head + self.body
+
+
+class Request:
+    """A parsed CGI request: its method and its form fields."""
+
+    def __init__(self, method: str, fields: dict[str, list[str]]) -> None:
+        self.method = method
+        self.fields = fields
+
+    def get(self, name: str, default: str = "") -> str:
+        """The single value of a field; a field sent twice is a bad request."""
+        values = self.fields.get(name)
+        if not values:
+            return default
+        if len(values) > 1:
+            raise HTTPError(400, f"The field “{name}” was sent more than once.")
+        return values[0]
+
+    def has(self, name: str) -> bool:
+        """Whether the field was sent at all (a ticked checkbox, say)."""
+        return name in self.fields
+
+
+def escape(text: str) -> str:
+    """Escape text for HTML element content and quoted attribute values."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#x27;")
+    )
+
+
+def percent_decode(text: str) -> str:
+    """Decode one application/x-www-form-urlencoded name or value, strictly.
+
+    ``+`` is a space and ``%XX`` a byte; the bytes must be UTF-8.  A broken
+    escape or invalid UTF-8 is a bad request, never silently replaced.
+    """
+    if "%" not in text:
+        return text.replace("+", " ")
+    chunks = text.replace("+", " ").split("%")
+    decoded = bytearray(chunks[0].encode("utf-8"))
+    for chunk in chunks[1:]:
+        pair = chunk[:2]
+        if len(pair) < 2 or pair[0] not in HEX_DIGITS or pair[1] not in HEX_DIGITS:
+            raise HTTPError(400, "The request has a broken percent-encoding.")
+        decoded.append(int(pair, 16))
+        decoded += chunk[2:].encode("utf-8")
+    try:
+        return decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HTTPError(400, "The request is not valid UTF-8.") from None
+
+
+def parse_fields(data: str, max_fields: int = DEFAULT_MAX_FIELDS) -> dict[str, list[str]]:
+    """Parse ``name=value&...`` into lists of values per name, in order."""
+    fields: dict[str, list[str]] = {}
+    if not data:
+        return fields
+    pairs = data.split("&")
+    if len(pairs) > max_fields:
+        raise HTTPError(413, f"The request has more than {max_fields} fields.")
+    for pair in pairs:
+        if not pair:
+            continue
+        name, _, value = pair.partition("=")
+        fields.setdefault(percent_decode(name), []).append(percent_decode(value))
+    return fields
+
+
+def read_body(environ: Mapping[str, str], stdin: BinaryIO, max_body: int) -> str:
+    """Read a urlencoded request body, enforcing type, length and limit."""
+    content_type = environ.get("CONTENT_TYPE", "")
+    media_type, _, params = content_type.partition(";")
+    if media_type.strip().lower() != FORM_CONTENT_TYPE:
+        raise HTTPError(415, f"Send the form as {FORM_CONTENT_TYPE}.")
+    charset = params.strip().lower()
+    if charset and charset not in ("charset=utf-8", 'charset="utf-8"'):
+        raise HTTPError(415, "Send the form in UTF-8.")
+    length_text = environ.get("CONTENT_LENGTH", "")
+    if not length_text:
+        raise HTTPError(411, "The request has no Content-Length.")
+    if not length_text.isdigit() or not length_text.isascii():
+        raise HTTPError(400, "The request has an invalid Content-Length.")
+    length = int(length_text)
+    if length > max_body:
+        raise HTTPError(413, f"The form is larger than {max_body} bytes.")
+    body = stdin.read(length)
+    if len(body) != length:
+        raise HTTPError(400, "The request body is shorter than its Content-Length.")
+    try:
+        return body.decode("ascii")
+    except UnicodeDecodeError:
+        raise HTTPError(400, "The form data is not URL-encoded.") from None
+
+
+def limit_from_env(environ: Mapping[str, str], name: str, default: int) -> int:
+    """A positive integer limit set by the server (``SetEnv``), else the default."""
+    value = environ.get(name, "")
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
+def parse_request(environ: Mapping[str, str], stdin: BinaryIO, methods: tuple[str, ...]) -> Request:
+    """Build a Request from the CGI environment, or raise HTTPError.
+
+    GET and HEAD take their fields from the query string, POST from its body.
+    """
+    method = environ.get("REQUEST_METHOD", "GET").upper()
+    if method not in methods:
+        raise HTTPError(
+            405,
+            f"This page does not accept {method} requests.",
+            [("Allow", ", ".join(methods))],
+        )
+    max_fields = limit_from_env(environ, "CGIKIT_MAX_FIELDS", DEFAULT_MAX_FIELDS)
+    if method == "POST":
+        max_body = limit_from_env(environ, "CGIKIT_MAX_BODY", DEFAULT_MAX_BODY)
+        data = read_body(environ, stdin, max_body)
+    else:
+        data = environ.get("QUERY_STRING", "")
+    return Request(method, parse_fields(data, max_fields))
+
+
+def page(title: str, body_html: str, status: int = 200) -> Response:
+    """A complete HTML5 page; ``title`` is text, ``body_html`` is markup."""
+    html = (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n</head>\n<body>\n"
+        f"{body_html}\n</body>\n</html>\n"
+    )
+    return Response(html, status, headers=[("Cache-Control", "no-store")])
+
+
+def error_page(error: HTTPError) -> Response:
+    """The page for a refused request: its status and what to do about it."""
+    reason = REASONS.get(error.status, "Error")
+    response = page(
+        reason, f"<h1>{escape(reason)}</h1>\n<p>{escape(error.message)}</p>", error.status
+    )
+    response.headers += error.headers
+    return response
+
+
+def internal_error_page() -> Response:
+    """The plain 500 page: nothing about the cause reaches the client."""
+    return page(
+        "Internal Server Error",
+        "<h1>Internal Server Error</h1>\n"
+        "<p>The server could not complete your request. Please try again later.</p>",
+        500,
+    )
+
+
+def log_exception() -> None:
+    """Write the current exception's traceback to stderr (Apache's error log)."""
+    import traceback  # only on the error path: it is slow to import
+
+    traceback.print_exc(file=sys.stderr)
+    sys.stderr.flush()
+
+
+def run(
+    handle: Callable[[Request], Response],
+    methods: tuple[str, ...] = ("GET", "HEAD", "POST"),
+) -> None:
+    """Serve one CGI request with ``handle`` and write the response to stdout."""
+    environ = os.environ
+    head_only = environ.get("REQUEST_METHOD", "").upper() == "HEAD"
+    try:
+        output = handle(parse_request(environ, sys.stdin.buffer, methods)).to_bytes(head_only)
+    except HTTPError as error:
+        output = error_page(error).to_bytes(head_only)
+    except Exception:  # noqa: BLE001 - any failure becomes a plain 500 page
+        log_exception()
+        output = internal_error_page().to_bytes(head_only)
+    sys.stdout.buffer.write(output)
+    sys.stdout.buffer.flush()
