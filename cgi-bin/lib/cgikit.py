@@ -152,26 +152,36 @@ def parse_fields(data: str, max_fields: int = DEFAULT_MAX_FIELDS) -> dict[str, l
     return fields
 
 
-def read_body(environ: Mapping[str, str], stdin: BinaryIO, max_body: int) -> str:
-    """Read a urlencoded request body, enforcing type, length and limit."""
-    content_type = environ.get("CONTENT_TYPE", "")
-    media_type, _, params = content_type.partition(";")
+def read_body(environ: Mapping[str, str], stdin: BinaryIO, max_body: int) -> bytes:
+    """Read the whole request body, whatever the method, within the size limit.
+
+    Read before anything else is judged: a script that answers without
+    reading what Apache is sending makes Apache cut its response short.
+    """
+    length_text = environ.get("CONTENT_LENGTH", "")
+    if not length_text:
+        return b""
+    if not length_text.isdigit() or not length_text.isascii():
+        raise HTTPError(400, "The request has an invalid Content-Length.")
+    length = int(length_text)
+    if length > max_body:
+        raise HTTPError(413, f"The request body is larger than {max_body} bytes.")
+    body = stdin.read(length)
+    if len(body) != length:
+        raise HTTPError(400, "The request body is shorter than its Content-Length.")
+    return body
+
+
+def form_data(environ: Mapping[str, str], body: bytes) -> str:
+    """The urlencoded form in a POST body, after checking its type and length."""
+    media_type, _, params = environ.get("CONTENT_TYPE", "").partition(";")
     if media_type.strip().lower() != FORM_CONTENT_TYPE:
         raise HTTPError(415, f"Send the form as {FORM_CONTENT_TYPE}.")
     charset = params.strip().lower()
     if charset and charset not in ("charset=utf-8", 'charset="utf-8"'):
         raise HTTPError(415, "Send the form in UTF-8.")
-    length_text = environ.get("CONTENT_LENGTH", "")
-    if not length_text:
+    if not environ.get("CONTENT_LENGTH"):
         raise HTTPError(411, "The request has no Content-Length.")
-    if not length_text.isdigit() or not length_text.isascii():
-        raise HTTPError(400, "The request has an invalid Content-Length.")
-    length = int(length_text)
-    if length > max_body:
-        raise HTTPError(413, f"The form is larger than {max_body} bytes.")
-    body = stdin.read(length)
-    if len(body) != length:
-        raise HTTPError(400, "The request body is shorter than its Content-Length.")
     try:
         return body.decode("ascii")
     except UnicodeDecodeError:
@@ -189,6 +199,8 @@ def parse_request(environ: Mapping[str, str], stdin: BinaryIO, methods: tuple[st
 
     GET and HEAD take their fields from the query string, POST from its body.
     """
+    max_body = limit_from_env(environ, "CGIKIT_MAX_BODY", DEFAULT_MAX_BODY)
+    body = read_body(environ, stdin, max_body)
     method = environ.get("REQUEST_METHOD", "GET").upper()
     if method not in methods:
         raise HTTPError(
@@ -197,11 +209,7 @@ def parse_request(environ: Mapping[str, str], stdin: BinaryIO, methods: tuple[st
             [("Allow", ", ".join(methods))],
         )
     max_fields = limit_from_env(environ, "CGIKIT_MAX_FIELDS", DEFAULT_MAX_FIELDS)
-    if method == "POST":
-        max_body = limit_from_env(environ, "CGIKIT_MAX_BODY", DEFAULT_MAX_BODY)
-        data = read_body(environ, stdin, max_body)
-    else:
-        data = environ.get("QUERY_STRING", "")
+    data = form_data(environ, body) if method == "POST" else environ.get("QUERY_STRING", "")
     return Request(method, parse_fields(data, max_fields))
 
 

@@ -1,0 +1,45 @@
+"""One HTTP exchange, made on the controller or, as a script, inside a test host.
+
+The same code serves both sides so that a check means the same thing from
+outside (through the published port) and from inside (on loopback).
+Standard library only: the test hosts have nothing but python3.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+
+
+def exchange(
+    port: int,
+    method: str,
+    path: str,
+    body: str = "",
+    headers: dict[str, str] | None = None,
+    host: str = "127.0.0.1",
+) -> dict:
+    """Send one request; return its status, headers (name, value pairs) and body."""
+    connection = http.client.HTTPConnection(host, port, timeout=60)
+    try:
+        connection.putrequest(method, path, skip_accept_encoding=True)
+        payload = body.encode("utf-8")
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        if payload or method == "POST":
+            connection.putheader("Content-Length", str(len(payload)))
+        connection.endheaders(payload or None)
+        response = connection.getresponse()
+        data = response.read()
+        return {
+            "status": response.status,
+            "headers": [[name, value] for name, value in response.getheaders()],
+            "body": data.decode("utf-8", "replace"),
+        }
+    finally:
+        connection.close()
+
+
+if __name__ == "__main__":
+    print(json.dumps(exchange(**json.loads(sys.argv[1]))))

@@ -1,0 +1,72 @@
+"""The server as provisioned: service, modules, configuration, files and modes."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from conftest import CGI_DIR, LIB_DIR, LIB_FILES, SCRIPTS, WEB_USER
+
+CTL_ENV = "APACHE_ULIMIT_MAX_FILES=true"
+
+
+def test_apache_is_running_and_enabled(host):
+    service = host.service("apache2")
+    assert service.is_running
+    assert service.is_enabled
+
+
+def test_event_mpm_with_mod_cgid(host):
+    modules = host.check_output(f"{CTL_ENV} apache2ctl -M")
+    loaded = {line.split()[0] for line in modules.splitlines() if line.startswith(" ")}
+    assert "mpm_event_module" in loaded
+    assert "cgid_module" in loaded
+    assert "cgi_module" not in loaded
+    assert "autoindex_module" not in loaded
+    assert "headers_module" in loaded
+
+
+def test_configuration_is_clean(host):
+    result = host.run(f"{CTL_ENV} apache2ctl configtest")
+    assert result.rc == 0, result.stderr
+    assert "Syntax OK" in result.stderr
+    assert "AH00558" not in result.stderr  # ServerName is set
+    assert "overlaps" not in result.stderr  # one ScriptAlias for /cgi-bin/
+
+
+@pytest.mark.parametrize("path", [CGI_DIR, LIB_DIR])
+def test_directories_are_root_owned_and_not_writable_by_apache(host, path):
+    directory = host.file(path)
+    assert directory.is_directory
+    assert (directory.user, directory.group, directory.mode) == ("root", "root", 0o755)
+    assert host.run(f"runuser -u {WEB_USER} -- test -w {path}").rc != 0
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
+def test_every_project_script_is_deployed_as_root_0755(host, script):
+    deployed = host.file(f"{CGI_DIR}/{script.name}")
+    assert (deployed.user, deployed.group, deployed.mode) == ("root", "root", 0o755)
+    assert deployed.sha256sum == hashlib.sha256(script.read_bytes()).hexdigest()
+    assert host.run(f"runuser -u {WEB_USER} -- test -w {deployed.path}").rc != 0
+
+
+@pytest.mark.parametrize("module", LIB_FILES, ids=lambda path: path.name)
+def test_helper_module_is_deployed_and_byte_compiled(host, module):
+    deployed = host.file(f"{LIB_DIR}/{module.name}")
+    assert (deployed.user, deployed.group, deployed.mode) == ("root", "root", 0o644)
+    assert deployed.sha256sum == hashlib.sha256(module.read_bytes()).hexdigest()
+    # The cache file the host's own python3 looks for, up to date with the source.
+    cached = host.check_output(
+        "python3 -c %s %s",
+        "import importlib.util, sys; print(importlib.util.cache_from_source(sys.argv[1]))",
+        deployed.path,
+    )
+    pyc = host.file(cached)
+    assert (pyc.user, pyc.mode) == ("root", 0o644)
+    assert pyc.mtime >= deployed.mtime
+    assert host.run(f"runuser -u {WEB_USER} -- test -w {pyc.path}").rc != 0
+
+
+def test_helper_module_is_outside_the_web_paths(host):
+    roots = host.check_output(f"{CTL_ENV} apache2ctl -S 2>&1; cat /etc/apache2/conf-enabled/*.conf")
+    assert LIB_DIR not in roots.replace(f'SetEnv CGIKIT_LIB "{LIB_DIR}"', "")
