@@ -1,4 +1,4 @@
-"""The playbook against converged hosts: check mode reports no change."""
+"""The playbook run again against the converged hosts: check mode and bad input."""
 
 from __future__ import annotations
 
@@ -6,38 +6,46 @@ import os
 import re
 import subprocess
 
-from conftest import PROJECT
+from conftest import PROJECT, Client
+
+RECAP = re.compile(
+    r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE
+)
 
 
-def test_check_diff_on_converged_hosts_changes_nothing():
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_FORCE_COLOR="0",
-    )
-    result = subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            "--check",
-            "--diff",
-            "playbook.yml",
-        ],
+def playbook(*args: str) -> subprocess.CompletedProcess:
+    """Run the project's playbook against Molecule's hosts."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"))
+    env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    return subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "playbook.yml", *args],
         cwd=PROJECT,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_check_diff_on_converged_hosts_changes_nothing(pytestconfig):
+    hosts = pytestconfig.getoption("hosts").split(",")
+    result = playbook("--check", "--diff")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    recap = re.findall(
-        r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)",
-        result.stdout,
-        re.MULTILINE,
-    )
-    assert len(recap) == 2, result.stdout[-2000:]
+    recap = RECAP.findall(result.stdout)
+    assert len(recap) == len(hosts), result.stdout[-2000:]
     for host, changed, unreachable, failed in recap:
         assert (changed, unreachable, failed) == ("0", "0", "0"), f"{host}: {result.stdout[-3000:]}"
     assert "--- before" not in result.stdout  # no diff shown
+
+
+def test_a_value_apache_rejects_fails_the_play_with_apaches_message(host):
+    conf = host.file("/etc/apache2/conf-available/servername.conf")
+    before = conf.sha256sum
+    client = Client(host, "controller")
+    result = playbook("-e", "apache_server_name='two words'", "--limit", host.backend.name)
+    assert result.returncode != 0
+    assert "ServerName takes one argument" in result.stdout
+    assert host.file(conf.path).sha256sum == before
+    assert "ServerName two words" not in host.file(conf.path).content_string
+    assert client.get("/cgi-bin/hello.py").status == 200
+    assert host.service("apache2").is_running

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 from conftest import CGI_DIR, LIB_DIR, LIB_FILES, SCRIPTS, WEB_USER
@@ -16,12 +17,15 @@ def test_apache_is_running_and_enabled(host):
     assert service.is_enabled
 
 
-def test_event_mpm_with_mod_cgid(host):
+def test_the_mpm_with_the_cgi_module_that_fits_it(host):
+    mpm = os.environ.get("KIT_EXPECTED_MPM", "event")
+    cgi, other = ("cgi", "cgid") if mpm == "prefork" else ("cgid", "cgi")
     modules = host.check_output(f"{CTL_ENV} apache2ctl -M")
     loaded = {line.split()[0] for line in modules.splitlines() if line.startswith(" ")}
-    assert "mpm_event_module" in loaded
-    assert "cgid_module" in loaded
-    assert "cgi_module" not in loaded
+    assert f"mpm_{mpm}_module" in loaded
+    assert len([name for name in loaded if name.startswith("mpm_")]) == 1
+    assert f"{cgi}_module" in loaded
+    assert f"{other}_module" not in loaded
     assert "autoindex_module" not in loaded
     assert "headers_module" in loaded
 

@@ -1,0 +1,45 @@
+# Shared set-up for scripts/provision and scripts/test (sourced, not run).
+# Works on a fresh Debian 12 or 13 where only bash and python3 are given.
+
+PROJECT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV_DIR=${KIT_VENV:-$PROJECT_DIR/.venv}
+
+say() { printf '\n==> %s\n' "$*"; }
+
+# Run as root: installing packages and provisioning this machine need it.
+require_root() {
+  if [[ $EUID -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+      exec sudo --preserve-env=DEBIAN_MIRROR,KIT_VENV,CI "$0" "$@"
+    fi
+    echo "$(basename "$0"): run as root (or install sudo)" >&2
+    exit 1
+  fi
+}
+
+# Install the Debian packages that are missing, in one apt run.
+apt_install() {
+  local missing=() package
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || missing+=("$package")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  say "Installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# A virtualenv with the pinned requirements; reinstalled only when they change.
+ensure_venv() {
+  local requirements=$PROJECT_DIR/$1 stamp digest
+  python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+  [[ -x $VENV_DIR/bin/python ]] || python3 -m venv "$VENV_DIR"
+  digest=$(cat "$PROJECT_DIR"/requirements*.txt | sha256sum | cut -d' ' -f1)
+  stamp=$VENV_DIR/.installed-$(basename "$requirements")
+  if [[ ! -f $stamp || $(cat "$stamp") != "$digest" ]]; then
+    say "Installing Python packages from $(basename "$requirements") into $VENV_DIR"
+    "$VENV_DIR/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    echo "$digest" > "$stamp"
+  fi
+  export PATH=$VENV_DIR/bin:$PATH
+}
