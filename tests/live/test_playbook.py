@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 
+import pytest
 from conftest import PROJECT, Client
 
 RECAP = re.compile(
@@ -49,3 +50,20 @@ def test_a_value_apache_rejects_fails_the_play_with_apaches_message(host):
     assert "ServerName two words" not in host.file(conf.path).content_string
     assert client.get("/cgi-bin/hello.py").status == 200
     assert host.service("apache2").is_running
+
+
+@pytest.mark.parametrize(
+    ("extra_vars", "named"),
+    [
+        ("apache_mpm=bogus", "apache_mpm"),
+        ("apache_cgi_timeout=soon", "apache_cgi_timeout"),
+        ("apache_cgi_url_path=cgi-bin", "apache_cgi_url_path"),
+        ('{"apache_listen_ports": ["80", "80"]}', "apache_listen_ports"),
+    ],
+)
+def test_a_wrong_variable_fails_before_any_change_naming_it(host, extra_vars, named):
+    result = playbook("-e", extra_vars, "--limit", host.backend.name)
+    assert result.returncode != 0
+    assert named in result.stdout
+    recap = RECAP.findall(result.stdout)
+    assert [(changed, failed) for _, changed, _, failed in recap] == [("0", "1")]

@@ -30,6 +30,20 @@ def test_the_mpm_with_the_cgi_module_that_fits_it(host):
     assert "headers_module" in loaded
 
 
+@pytest.mark.parametrize("port", os.environ.get("KIT_EXPECTED_PORTS", "80").split())
+def test_apache_listens_on_the_configured_ports(host, port):
+    assert (
+        host.socket(f"tcp://0.0.0.0:{port}").is_listening
+        or host.socket(f"tcp://:::{port}").is_listening
+    )
+    status = host.check_output(
+        "python3 -c %s %s",
+        "import sys, urllib.request as u; print(u.urlopen(sys.argv[1]).status)",
+        f"http://127.0.0.1:{port}/cgi-bin/hello.py",
+    )
+    assert status == "200"
+
+
 def test_configuration_is_clean(host):
     result = host.run(f"{CTL_ENV} apache2ctl configtest")
     assert result.rc == 0, result.stderr
@@ -46,19 +60,23 @@ def test_directories_are_root_owned_and_not_writable_by_apache(host, path):
     assert host.run(f"runuser -u {WEB_USER} -- test -w {path}").rc != 0
 
 
+def assert_root_owned_copy(host, local, remote_dir: str, mode: int):
+    """The host's copy of a project file: same bytes, root's, ``mode``, not writable by Apache."""
+    deployed = host.file(f"{remote_dir}/{local.name}")
+    assert (deployed.user, deployed.group, deployed.mode) == ("root", "root", mode)
+    assert deployed.sha256sum == hashlib.sha256(local.read_bytes()).hexdigest()
+    assert host.run(f"runuser -u {WEB_USER} -- test -w {deployed.path}").rc != 0
+    return deployed
+
+
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
 def test_every_project_script_is_deployed_as_root_0755(host, script):
-    deployed = host.file(f"{CGI_DIR}/{script.name}")
-    assert (deployed.user, deployed.group, deployed.mode) == ("root", "root", 0o755)
-    assert deployed.sha256sum == hashlib.sha256(script.read_bytes()).hexdigest()
-    assert host.run(f"runuser -u {WEB_USER} -- test -w {deployed.path}").rc != 0
+    assert_root_owned_copy(host, script, CGI_DIR, 0o755)
 
 
 @pytest.mark.parametrize("module", LIB_FILES, ids=lambda path: path.name)
 def test_helper_module_is_deployed_and_byte_compiled(host, module):
-    deployed = host.file(f"{LIB_DIR}/{module.name}")
-    assert (deployed.user, deployed.group, deployed.mode) == ("root", "root", 0o644)
-    assert deployed.sha256sum == hashlib.sha256(module.read_bytes()).hexdigest()
+    deployed = assert_root_owned_copy(host, module, LIB_DIR, 0o644)
     # The cache file the host's own python3 looks for, up to date with the source.
     cached = host.check_output(
         "python3 -c %s %s",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,9 @@ PROJECT = Path(__file__).resolve().parents[2]
 CGI_BIN = PROJECT / "cgi-bin"
 FIXTURES = PROJECT / "tests" / "fixtures" / "cgi-bin"
 FORM = "application/x-www-form-urlencoded"
+# The interpreter that runs the scripts: the controller's, or another one to
+# prove the scripts on every Python they support (scripts/test sets it).
+PYTHON = os.environ.get("KIT_CGI_PYTHON", sys.executable)
 
 
 class CGIResult:
@@ -64,7 +68,7 @@ def run_cgi(
         env["CONTENT_LENGTH"] = content_length
     env.update(extra_env)
     process = subprocess.run(
-        [sys.executable, "-IS", str(path)],
+        [PYTHON, "-IS", str(path)],
         input=data,
         env=env,
         capture_output=True,
