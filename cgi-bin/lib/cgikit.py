@@ -83,11 +83,14 @@ class Response:
 
 
 class Request:
-    """A parsed CGI request: its method and its form fields."""
+    """A parsed CGI request: its method, its form fields and its CGI environment."""
 
-    def __init__(self, method: str, fields: dict[str, list[str]]) -> None:
+    def __init__(
+        self, method: str, fields: dict[str, list[str]], environ: Mapping[str, str]
+    ) -> None:
         self.method = method
         self.fields = fields
+        self.environ = environ
 
     def get(self, name: str, default: str = "") -> str:
         """The single value of a field; a field sent twice is a bad request."""
@@ -210,19 +213,50 @@ def parse_request(environ: Mapping[str, str], stdin: BinaryIO, methods: tuple[st
         )
     max_fields = limit_from_env(environ, "CGIKIT_MAX_FIELDS", DEFAULT_MAX_FIELDS)
     data = form_data(environ, body) if method == "POST" else environ.get("QUERY_STRING", "")
-    return Request(method, parse_fields(data, max_fields))
+    return Request(method, parse_fields(data, max_fields), environ)
+
+
+NAVIGATION = (
+    '<nav><a href="hello.py">Hello</a> <a href="feedback.py">Feedback</a>'
+    ' <a href="dashboard.py">Dashboard</a></nav>'
+)
 
 
 def page(title: str, body_html: str, status: int = 200) -> Response:
     """A complete HTML5 page; ``title`` is text, ``body_html`` is markup."""
+    stylesheet = escape(os.environ.get("CGIKIT_STATIC", "/kit-static/") + "kit.css")
     html = (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{escape(title)}</title>\n</head>\n<body>\n"
-        f"{body_html}\n</body>\n</html>\n"
+        f"<title>{escape(title)}</title>\n"
+        f'<link rel="stylesheet" href="{stylesheet}">\n</head>\n<body>\n'
+        f"{NAVIGATION}\n<main>\n{body_html}\n</main>\n</body>\n</html>\n"
     )
     return Response(html, status, headers=[("Cache-Control", "no-store")])
+
+
+def see_other(location: str) -> Response:
+    """303 See Other: after a POST that stored something, the browser GETs ``location``."""
+    return Response(f"See {location}\n", 303, "text/plain; charset=utf-8", [("Location", location)])
+
+
+def require_same_origin(environ: Mapping[str, str]) -> None:
+    """Refuse a request a browser sent from another site (cross-site request forgery).
+
+    Browsers say where a request comes from: ``Sec-Fetch-Site`` (all current
+    browsers), else ``Origin``.  A request with neither is refused too, so a
+    state-changing POST has to come from one of this site's own pages.
+    """
+    fetch_site = environ.get("HTTP_SEC_FETCH_SITE", "")
+    if fetch_site:
+        if fetch_site != "same-origin":
+            raise HTTPError(403, "This form only accepts submissions from its own page.")
+        return
+    origin = environ.get("HTTP_ORIGIN", "")
+    scheme = "https" if environ.get("HTTPS", "").lower() == "on" else "http"
+    if not origin or origin != f"{scheme}://{environ.get('HTTP_HOST', '')}":
+        raise HTTPError(403, "This form only accepts submissions from its own page.")
 
 
 def error_page(error: HTTPError) -> Response:
@@ -242,6 +276,16 @@ def internal_error_page() -> Response:
         "<h1>Internal Server Error</h1>\n"
         "<p>The server could not complete your request. Please try again later.</p>",
         500,
+    )
+
+
+def unavailable_page(message: str) -> Response:
+    """503: the service can't do its job just now; nothing was half-done."""
+    return page(
+        "Service Unavailable",
+        f"<h1>Service Unavailable</h1>\n<p>{escape(message)} Nothing was changed."
+        " Please try again in a minute.</p>",
+        503,
     )
 
 
