@@ -40,17 +40,17 @@ def form(values: dict[str, str], errors: dict[str, str]) -> str:
     return (
         f"<h1>{TITLE}</h1>\n{summary}"
         '<form method="post" action="feedback.py">\n'
-        '<p><label for="name">Your name</label>\n'
+        '<div class="field"><label for="name">Your name</label>\n'
         f'<input id="name" name="name" type="text" maxlength="{MAX_NAME}" required'
         f'{described_by(errors, "name")} value="{cgikit.escape(values.get("name", ""))}">\n'
-        f"{field_error(errors, 'name')}</p>\n"
-        f'<p><label for="mood">Your mood</label>\n<select id="mood" name="mood" required'
+        f"{field_error(errors, 'name')}</div>\n"
+        f'<div class="field"><label for="mood">Your mood</label>\n<select id="mood" name="mood" required'
         f'{described_by(errors, "mood")}>\n<option value="">Choose one</option>\n{options}'
-        f"</select>\n{field_error(errors, 'mood')}</p>\n"
-        f'<p><label for="message">Your message (up to {MAX_MESSAGE} characters)</label>\n'
+        f"</select>\n{field_error(errors, 'mood')}</div>\n"
+        f'<div class="field"><label for="message">Your message (up to {MAX_MESSAGE} characters)</label>\n'
         f'<textarea id="message" name="message" rows="6" maxlength="{MAX_MESSAGE}" required'
         f"{described_by(errors, 'message')}>{cgikit.escape(values.get('message', ''))}"
-        f"</textarea>\n{field_error(errors, 'message')}</p>\n"
+        f"</textarea>\n{field_error(errors, 'message')}</div>\n"
         '<p><button type="submit">Send feedback</button></p>\n</form>'
     )
 

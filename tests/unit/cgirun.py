@@ -14,6 +14,8 @@ FORM = "application/x-www-form-urlencoded"
 # The interpreter that runs the scripts: the controller's, or another one to
 # prove the scripts on every Python they support (scripts/test sets it).
 PYTHON = os.environ.get("KIT_CGI_PYTHON", sys.executable)
+# The database the scripts use; tests/unit/conftest.py gives each test its own.
+DB_PATH = Path("/nonexistent/kit.sqlite3")
 
 
 class CGIResult:
@@ -56,6 +58,7 @@ def run_cgi(
         "REQUEST_METHOD": method,
         "QUERY_STRING": query,
         "CGIKIT_LIB": str(CGI_BIN / "lib"),
+        "CGIKIT_DB": str(DB_PATH),
         "PATH": "/usr/bin:/bin",
     }
     if method == "POST" and content_type is None:

@@ -1,0 +1,104 @@
+"""dashboard.py and health.py as CGI processes, on a real SQLite database."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from cgirun import run_cgi
+
+SAME_ORIGIN = {"HTTP_SEC_FETCH_SITE": "same-origin"}
+
+
+def store(name: str, mood: str = "happy", message: str = "hi") -> None:
+    body = f"name={name}&mood={mood}&message={message}"
+    assert run_cgi("feedback.py", "POST", body=body, **SAME_ORIGIN).status == 303
+
+
+def test_empty_state():
+    page = run_cgi("dashboard.py")
+    assert page.status == 200
+    assert "No feedback yet." in page.body
+    assert "<table>" not in page.body
+
+
+def test_rows_newest_first_with_counts_per_mood():
+    store("First", "sad")
+    store("Second", "happy")
+    store("Third", "happy")
+    page = run_cgi("dashboard.py")
+    assert page.status == 200
+    assert page.body.index("Third") < page.body.index("Second") < page.body.index("First")
+    assert '<th scope="row">Happy</th><td>2</td>' in page.body
+    assert '<th scope="row">Sad</th><td>1</td>' in page.body
+    assert '<th scope="row">Angry</th><td>0</td>' in page.body
+    assert '<th scope="row">All</th><td>3</td>' in page.body
+
+
+def test_stored_values_are_escaped():
+    store("%3Cscript%3Ealert(1)%3C%2Fscript%3E", "sad", "%3Cimg+src%3Dx+onerror%3Dalert(1)%3E")
+    page = run_cgi("dashboard.py")
+    assert "<script>" not in page.body
+    assert "<img" not in page.body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.body
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page.body
+
+
+def test_pagination(database):
+    for number in range(25):
+        store(f"P{number:02d}")
+    first = run_cgi("dashboard.py")
+    assert first.body.count('<td class="message">') == 20
+    assert "P24" in first.body
+    assert "P04" not in first.body
+    assert 'href="dashboard.py?page=2" rel="next">Older' in first.body
+    assert "Page 1 of 2" in first.body
+    second = run_cgi("dashboard.py", query="page=2")
+    assert second.body.count('<td class="message">') == 5
+    assert "P04" in second.body
+    assert 'href="dashboard.py?page=1" rel="prev">Newer' in second.body
+    assert run_cgi("dashboard.py", query="page=3").status == 404
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=abc", "page=-1", "page=%C2%B2", "page=1&page=2"])
+def test_a_bad_page_number_is_400(query):
+    assert run_cgi("dashboard.py", query=query).status == 400
+
+
+def test_dashboard_only_reads():
+    page = run_cgi("dashboard.py", "POST", body="x=1", **SAME_ORIGIN)
+    assert page.status == 405
+    assert page.headers["Allow"] == "GET, HEAD"
+
+
+def test_dashboard_without_a_database_is_503(tmp_path):
+    page = run_cgi("dashboard.py", CGIKIT_DB=str(tmp_path))
+    assert page.status == 503
+    assert "can&#x27;t be read just now" in page.body
+
+
+def test_health_is_200_with_a_writable_database():
+    page = run_cgi("health.py")
+    assert page.status == 200
+    assert page.headers["Content-Type"] == "application/json"
+    assert json.loads(page.body) == {"status": "ok", "database": "writable"}
+
+
+def test_health_is_503_without_a_usable_database(tmp_path):
+    page = run_cgi("health.py", CGIKIT_DB=str(tmp_path))
+    assert page.status == 503
+    assert json.loads(page.body) == {"status": "error", "database": "unavailable"}
+
+
+def test_health_is_503_while_another_writer_holds_the_lock(database):
+    store("Ada")
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        page = run_cgi("health.py", CGIKIT_BUSY_MS="200")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert page.status == 503
+    assert run_cgi("health.py").status == 200

