@@ -1,0 +1,166 @@
+"""Stored submissions on the live hosts: the form, the dashboard, health, and what is stored."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import uuid
+
+import pytest
+from conftest import WEB_USER
+
+DATA_DIR = "/var/lib/apache-cgi-kit"
+DB = f"{DATA_DIR}/kit.sqlite3"
+HTPASSWD = "/etc/apache2/cgi-kit.htpasswd"
+PASSWORD = os.environ.get("KIT_DASHBOARD_PASSWORD", "")
+SAME_ORIGIN = {"Sec_Fetch_Site": "same-origin"}
+needs_password = pytest.mark.skipif(not PASSWORD, reason="this scenario sets no dashboard password")
+without_password = pytest.mark.skipif(
+    bool(PASSWORD), reason="this scenario sets a dashboard password"
+)
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def stored(host, name: str | None = None) -> int:
+    """Rows in the database (with this name), read by the web server's user."""
+    query = "SELECT count(*) FROM feedback" + (" WHERE name = ?" if name else "")
+    code = (
+        f"import sqlite3, sys; c = sqlite3.connect('file:{DB}?mode=ro', uri=True); "
+        "print(c.execute(sys.argv[1], sys.argv[2:]).fetchone()[0])"
+    )
+    args = [name] if name else []
+    return int(
+        host.check_output(
+            f"runuser -u {WEB_USER} -- python3 -c %s %s" + " %s" * len(args), code, query, *args
+        )
+    )
+
+
+def unique_name() -> str:
+    return f"Tester {uuid.uuid4().hex[:10]}"
+
+
+def test_data_directory_belongs_to_the_web_user_alone(host):
+    directory = host.file(DATA_DIR)
+    assert (directory.user, directory.group, directory.mode) == (WEB_USER, WEB_USER, 0o700)
+    assert host.file(DB).user == WEB_USER
+
+
+def test_a_valid_submission_is_stored_once_and_redirected(http, host):
+    name = unique_name()
+    reply = http.post_form(
+        "/cgi-bin/feedback.py", f"name={name}&mood=sad&message=hello", **SAME_ORIGIN
+    )
+    assert reply.status == 303
+    assert reply.headers["location"] == "feedback.py?thanks=1"
+    assert stored(host, name) == 1
+    thanks = http.get("/cgi-bin/feedback.py?thanks=1")
+    assert thanks.status == 200
+    assert "Your feedback was saved." in thanks.body
+    assert stored(host, name) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec_Fetch_Site": "cross-site", "Origin": "http://evil.example"},
+        {"Origin": "http://evil.example"},
+        {},
+    ],
+    ids=["cross-site", "foreign-origin", "no-origin"],
+)
+def test_a_forged_post_is_403_and_stores_nothing(http, host, headers):
+    name = unique_name()
+    reply = http.post_form("/cgi-bin/feedback.py", f"name={name}&mood=sad&message=x", **headers)
+    assert reply.status == 403
+    assert stored(host, name) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status"),
+    [
+        ("name={name}&mood=furious&message=x", SAME_ORIGIN, 400),
+        ("name={name}&mood=sad&message=" + "m" * 70000, SAME_ORIGIN, 413),
+        ("name={name}&mood=sad&message=x", {**SAME_ORIGIN, "Content_Type": "text/plain"}, 415),
+    ],
+    ids=["invalid", "too-large", "wrong-type"],
+)
+def test_refused_submissions_store_nothing(http, host, body, headers, status):
+    name = unique_name()
+    reply = http.post_form("/cgi-bin/feedback.py", body.format(name=name), **headers)
+    assert reply.status == status
+    assert stored(host, name) == 0
+
+
+def test_health_is_200_json(http):
+    reply = http.get("/cgi-bin/health.py")
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "application/json"
+    assert reply.body == '{"status": "ok", "database": "writable"}\n'
+
+
+def test_the_stylesheet_is_served_as_a_static_file(http):
+    reply = http.get("/kit-static/kit.css")
+    assert reply.status == 200
+    assert reply.headers["content-type"].startswith("text/css")
+    assert (
+        '<link rel="stylesheet" href="/kit-static/kit.css">' in http.get("/cgi-bin/hello.py").body
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/var/lib/apache-cgi-kit/kit.sqlite3",
+        "/kit-static/../kit.sqlite3",
+        "/cgi-bin/kit.sqlite3",
+        "/kit.sqlite3",
+    ],
+)
+def test_the_database_is_not_served(http, path):
+    reply = http.get(path)
+    assert reply.status in (400, 403, 404)
+    assert "SQLite format" not in reply.body
+
+
+def test_data_survives_a_converge(host):
+    """The side effect stored this row, then converged again."""
+    assert stored(host, "Survivor of a converge") == 1
+
+
+# The dashboard's tests depend on the scenario: with a password (default) or
+# without one (no-systemd).  Only the tests of the scenario's case exist.
+if PASSWORD:
+
+    def test_dashboard_needs_the_password(http):
+        assert http.get("/cgi-bin/dashboard.py").status == 401
+        wrong = http.get("/cgi-bin/dashboard.py", Authorization=basic("admin", "not-it"))
+        assert wrong.status == 401
+        assert "www-authenticate" in wrong.header_names
+
+    def test_dashboard_shows_the_submission_with_the_password(http):
+        name = unique_name()
+        http.post_form(
+            "/cgi-bin/feedback.py", f"name={name}&mood=angry&message=%3Cscript%3Ex", **SAME_ORIGIN
+        )
+        reply = http.get("/cgi-bin/dashboard.py", Authorization=basic("admin", PASSWORD))
+        assert reply.status == 200
+        assert f"<td>{name}</td><td>angry</td>" in reply.body
+        assert "<script>" not in reply.body
+        assert "&lt;script&gt;x" in reply.body
+
+    def test_password_file_is_bcrypt_readable_by_apache_only(host):
+        htpasswd = host.file(HTPASSWD)
+        assert (htpasswd.user, htpasswd.group, htpasswd.mode) == ("root", WEB_USER, 0o640)
+        assert re.fullmatch(r"admin:\$2y\$\d\d\$[./A-Za-z0-9]{53}\n", htpasswd.content_string)
+
+else:
+
+    def test_without_a_password_the_dashboard_is_403_to_everyone(http, host):
+        assert http.get("/cgi-bin/dashboard.py").status == 403
+        assert http.get("/cgi-bin/dashboard.py", Authorization=basic("admin", "")).status == 403
+        assert not host.file(HTPASSWD).exists
