@@ -44,10 +44,12 @@ def form(values: dict[str, str], errors: dict[str, str]) -> str:
         f'<input id="name" name="name" type="text" maxlength="{MAX_NAME}" required'
         f'{described_by(errors, "name")} value="{cgikit.escape(values.get("name", ""))}">\n'
         f"{field_error(errors, 'name')}</div>\n"
-        f'<div class="field"><label for="mood">Your mood</label>\n<select id="mood" name="mood" required'
+        '<div class="field"><label for="mood">Your mood</label>\n'
+        f'<select id="mood" name="mood" required'
         f'{described_by(errors, "mood")}>\n<option value="">Choose one</option>\n{options}'
         f"</select>\n{field_error(errors, 'mood')}</div>\n"
-        f'<div class="field"><label for="message">Your message (up to {MAX_MESSAGE} characters)</label>\n'
+        '<div class="field"><label for="message">'
+        f"Your message (up to {MAX_MESSAGE} characters)</label>\n"
         f'<textarea id="message" name="message" rows="6" maxlength="{MAX_MESSAGE}" required'
         f"{described_by(errors, 'message')}>{cgikit.escape(values.get('message', ''))}"
         f"</textarea>\n{field_error(errors, 'message')}</div>\n"
@@ -55,28 +57,17 @@ def form(values: dict[str, str], errors: dict[str, str]) -> str:
     )
 
 
-def has_control_characters(text: str, allowed: str = "") -> bool:
-    return any((char < " " and char not in allowed) or char == "\x7f" for char in text)
-
-
 def problems(name: str, mood: str, message: str) -> dict[str, str]:
     """A message per field that can't be stored as it is."""
-    errors = {}
-    if not name:
-        errors["name"] = "Please enter your name."
-    elif len(name) > MAX_NAME:
-        errors["name"] = f"Your name can be at most {MAX_NAME} characters long."
-    elif has_control_characters(name):
-        errors["name"] = "Your name can't contain control characters."
+    errors = {
+        "name": cgikit.text_problem(name, "Your name", MAX_NAME, "Please enter your name."),
+        "message": cgikit.text_problem(
+            message, "Your message", MAX_MESSAGE, "Please write a message.", "\n\t"
+        ),
+    }
     if mood not in kitstore.MOODS:
         errors["mood"] = "Please choose one of the moods in the list."
-    if not message.strip():
-        errors["message"] = "Please write a message."
-    elif len(message) > MAX_MESSAGE:
-        errors["message"] = f"Your message can be at most {MAX_MESSAGE} characters long."
-    elif has_control_characters(message, allowed="\r\n\t"):
-        errors["message"] = "Your message can't contain control characters."
-    return errors
+    return {field: problem for field, problem in errors.items() if problem}
 
 
 def thanks() -> str:

@@ -32,17 +32,6 @@ def form(name: str = "", happy: bool = False, sad: bool = False, error: str = ""
     )
 
 
-def name_problem(name: str) -> str:
-    """Why a name can't be used, or an empty string when it is fine."""
-    if not name:
-        return "Please enter your name."
-    if len(name) > MAX_NAME:
-        return f"Your name can be at most {MAX_NAME} characters long."
-    if any(char < " " or char == "\x7f" for char in name):
-        return "Your name can't contain control characters."
-    return ""
-
-
 def greeting(name: str, happy: bool, sad: bool) -> str:
     """The greeting's markup."""
     moods = [line for ticked, line in ((happy, "You are happy."), (sad, "You are sad.")) if ticked]
@@ -59,7 +48,7 @@ def handle(request: cgikit.Request) -> cgikit.Response:
         return cgikit.page("Hello", form())
     name = request.get("name").strip()
     happy, sad = request.has("happy"), request.has("sad")
-    problem = name_problem(name)
+    problem = cgikit.text_problem(name, "Your name", MAX_NAME, "Please enter your name.")
     if problem:
         return cgikit.page("Hello", form(name, happy, sad, problem), status=400)
     return cgikit.page(f"Hello, {name}", greeting(name, happy, sad))

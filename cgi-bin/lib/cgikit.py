@@ -117,6 +117,24 @@ def escape(text: str) -> str:
     )
 
 
+def text_problem(
+    text: str, noun: str, max_length: int, if_empty: str, allowed_controls: str = ""
+) -> str:
+    """Why a submitted text can't be used, or an empty string when it is fine.
+
+    ``noun`` starts the messages ("Your name"); ``if_empty`` is the message
+    for a missing or blank text; ``allowed_controls`` lists control characters
+    the text may hold (a message's line breaks).
+    """
+    if not text.strip():
+        return if_empty
+    if len(text) > max_length:
+        return f"{noun} can be at most {max_length} characters long."
+    if any((char < " " and char not in allowed_controls) or char == "\x7f" for char in text):
+        return f"{noun} can't contain control characters."
+    return ""
+
+
 def percent_decode(text: str) -> str:
     """Decode one application/x-www-form-urlencoded name or value, strictly.
 
