@@ -18,8 +18,8 @@ TITLE = "Dashboard"
 
 def page_number(request: cgikit.Request) -> int:
     text = request.get("page", "1")
-    if not text.isdigit() or not text.isascii() or not 1 <= int(text) <= 1_000_000:
-        raise cgikit.HTTPError(400, "The page number must be a whole number from 1.")
+    if not (text.isascii() and text.isdigit() and len(text) <= 7 and int(text) >= 1):
+        raise cgikit.HTTPError(400, "The page number must be a whole number from 1 to 9999999.")
     return int(text)
 
 

@@ -184,9 +184,10 @@ def read_body(environ: Mapping[str, str], stdin: BinaryIO, max_body: int) -> byt
         return b""
     if not length_text.isdigit() or not length_text.isascii():
         raise HTTPError(400, "The request has an invalid Content-Length.")
-    length = int(length_text)
-    if length > max_body:
+    digits = length_text.lstrip("0") or "0"  # as text first: int() refuses huge strings
+    if len(digits) > len(str(max_body)) or int(digits) > max_body:
         raise HTTPError(413, f"The request body is larger than {max_body} bytes.")
+    length = int(digits)
     body = stdin.read(length)
     if len(body) != length:
         raise HTTPError(400, "The request body is shorter than its Content-Length.")
@@ -212,7 +213,9 @@ def form_data(environ: Mapping[str, str], body: bytes) -> str:
 def limit_from_env(environ: Mapping[str, str], name: str, default: int) -> int:
     """A positive integer limit set by the server (``SetEnv``), else the default."""
     value = environ.get(name, "")
-    return int(value) if value.isdigit() and int(value) > 0 else default
+    if not (value.isascii() and value.isdigit() and len(value) <= 10):
+        return default
+    return int(value) or default
 
 
 def parse_request(environ: Mapping[str, str], stdin: BinaryIO, methods: tuple[str, ...]) -> Request:
@@ -231,6 +234,8 @@ def parse_request(environ: Mapping[str, str], stdin: BinaryIO, methods: tuple[st
         )
     max_fields = limit_from_env(environ, "CGIKIT_MAX_FIELDS", DEFAULT_MAX_FIELDS)
     data = form_data(environ, body) if method == "POST" else environ.get("QUERY_STRING", "")
+    if not data.isascii():
+        raise HTTPError(400, "The address is not URL-encoded.")
     return Request(method, parse_fields(data, max_fields), environ)
 
 

@@ -53,17 +53,41 @@ def test_a_value_apache_rejects_fails_the_play_with_apaches_message(host):
 
 
 @pytest.mark.parametrize(
-    ("extra_vars", "named"),
+    ("extra_vars", "message"),
     [
-        ("apache_mpm=bogus", "apache_mpm"),
-        ("apache_cgi_timeout=soon", "apache_cgi_timeout"),
-        ("apache_cgi_url_path=cgi-bin", "apache_cgi_url_path"),
-        ('{"apache_listen_ports": ["80", "80"]}', "apache_listen_ports"),
+        ("apache_mpm=bogus", "value of apache_mpm must be one of: event, worker, prefork"),
+        ("apache_cgi_timeout=soon", "argument 'apache_cgi_timeout' is of type"),
+        ("apache_cgi_url_path=cgi-bin", "apache_cgi_url_path starts and ends with"),
+        ('{"apache_listen_ports": ["80", "80"]}', "apache_listen_ports must list each port once"),
+        ('{"apache_modules_disabled": ["auth_basic"]}', "the kit's own modules"),
+        ("apache_cgi_data_dir=/var/www/html/data", "must not be inside"),
     ],
 )
-def test_a_wrong_variable_fails_before_any_change_naming_it(host, extra_vars, named):
+def test_a_wrong_variable_fails_before_any_change_with_a_clear_message(host, extra_vars, message):
     result = playbook("-e", extra_vars, "--limit", host.backend.name)
     assert result.returncode != 0
-    assert named in result.stdout
+    assert message in result.stdout
+    # The play stopped in the validation before the roles: no task that changes anything ran.
+    assert "TASK [apache : Install the Apache packages]" not in result.stdout
+    assert "TASK [apache_cgi : Deploy the scripts]" not in result.stdout
     recap = RECAP.findall(result.stdout)
     assert [(changed, failed) for _, changed, _, failed in recap] == [("0", "1")]
+
+
+def test_numbers_given_on_the_command_line_are_accepted(pytestconfig):
+    """-e key=value makes every value a string; the roles take the numbers as numbers."""
+    result = playbook(
+        "--check",
+        "-e",
+        "apache_cgi_timeout=30",
+        "-e",
+        "apache_cgi_max_fields=100",
+        "-e",
+        "apache_cgi_busy_timeout_ms=5000",
+        "-e",
+        "apache_cgi_dashboard_bcrypt_cost=10",
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    recap = RECAP.findall(result.stdout)
+    assert len(recap) == len(pytestconfig.getoption("hosts").split(","))
+    assert {(changed, failed) for _, changed, _, failed in recap} == {("0", "0")}

@@ -135,6 +135,8 @@ def test_head_sends_the_headers_of_get_and_no_body():
             "UTF-8",
         ),
         ({"body": "name=a", "content_length": "abc"}, 400, "invalid Content-Length"),
+        ({"body": "name=a", "content_length": "9" * 4400}, 413, "larger than 65536 bytes"),
+        ({"body": "name=a", "content_length": "\u0666"}, 400, "invalid Content-Length"),
         ({"body": "name=a", "content_length": "99"}, 400, "shorter than its Content-Length"),
         ({"body": "name=a", "content_length": ""}, 411, "no Content-Length"),
         ({"body": "name=" + "a" * 200, "CGIKIT_MAX_BODY": "100"}, 413, "larger than 100 bytes"),
@@ -147,6 +149,19 @@ def test_malformed_posts_get_a_clear_4xx(kwargs, status, message):
     assert message in page.body
     assert "Hello," not in page.body
     assert page.stderr == ""
+
+
+def test_a_content_length_with_many_leading_zeros_is_read_as_its_value():
+    page = hello("POST", body="name=a", content_length="0" * 4400 + "6")
+    assert page.status == 200
+    assert "<h1>Hello, a!</h1>" in page.body
+
+
+@pytest.mark.parametrize("query", [b"name=\xff", b"name=\xff%41", "name=Zo\u00eb".encode()])
+def test_a_raw_non_ascii_query_string_is_400(query):
+    page = hello(query=query.decode("utf-8", "surrogateescape"))
+    assert page.status == 400
+    assert "not URL-encoded" in page.body
 
 
 def test_charset_utf8_is_accepted():
