@@ -185,9 +185,9 @@ def read_body(environ: Mapping[str, str], stdin: BinaryIO, max_body: int) -> byt
     if not length_text.isdigit() or not length_text.isascii():
         raise HTTPError(400, "The request has an invalid Content-Length.")
     digits = length_text.lstrip("0") or "0"  # as text first: int() refuses huge strings
-    if len(digits) > len(str(max_body)) or int(digits) > max_body:
+    length = int(digits) if len(digits) <= len(str(max_body)) else max_body + 1
+    if length > max_body:
         raise HTTPError(413, f"The request body is larger than {max_body} bytes.")
-    length = int(digits)
     body = stdin.read(length)
     if len(body) != length:
         raise HTTPError(400, "The request body is shorter than its Content-Length.")
@@ -273,43 +273,36 @@ def require_same_origin(environ: Mapping[str, str]) -> None:
     """
     fetch_site = environ.get("HTTP_SEC_FETCH_SITE", "")
     if fetch_site:
-        if fetch_site != "same-origin":
-            raise HTTPError(403, "This form only accepts submissions from its own page.")
-        return
-    origin = environ.get("HTTP_ORIGIN", "")
-    scheme = "https" if environ.get("HTTPS", "").lower() == "on" else "http"
-    if not origin or origin != f"{scheme}://{environ.get('HTTP_HOST', '')}":
+        same_origin = fetch_site == "same-origin"
+    else:
+        scheme = "https" if environ.get("HTTPS", "").lower() == "on" else "http"
+        origin = environ.get("HTTP_ORIGIN", "")
+        same_origin = bool(origin) and origin == f"{scheme}://{environ.get('HTTP_HOST', '')}"
+    if not same_origin:
         raise HTTPError(403, "This form only accepts submissions from its own page.")
+
+
+def message_page(status: int, message: str) -> Response:
+    """A page that says what happened: the status's name, then ``message`` (text)."""
+    reason = REASONS.get(status, "Error")
+    return page(reason, f"<h1>{escape(reason)}</h1>\n<p>{escape(message)}</p>", status)
 
 
 def error_page(error: HTTPError) -> Response:
     """The page for a refused request: its status and what to do about it."""
-    reason = REASONS.get(error.status, "Error")
-    response = page(
-        reason, f"<h1>{escape(reason)}</h1>\n<p>{escape(error.message)}</p>", error.status
-    )
+    response = message_page(error.status, error.message)
     response.headers += error.headers
     return response
 
 
 def internal_error_page() -> Response:
     """The plain 500 page: nothing about the cause reaches the client."""
-    return page(
-        "Internal Server Error",
-        "<h1>Internal Server Error</h1>\n"
-        "<p>The server could not complete your request. Please try again later.</p>",
-        500,
-    )
+    return message_page(500, "The server could not complete your request. Please try again later.")
 
 
 def unavailable_page(message: str) -> Response:
     """503: the service can't do its job just now; nothing was half-done."""
-    return page(
-        "Service Unavailable",
-        f"<h1>Service Unavailable</h1>\n<p>{escape(message)} Nothing was changed."
-        " Please try again in a minute.</p>",
-        503,
-    )
+    return message_page(503, f"{message} Nothing was changed. Please try again in a minute.")
 
 
 def log_exception() -> None:

@@ -11,6 +11,16 @@ from __future__ import annotations
 import os
 import sqlite3
 
+from cgikit import limit_from_env
+
+# Only type checkers need these names (see cgikit for why).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    T = TypeVar("T")
+
 DEFAULT_DB = "/var/lib/apache-cgi-kit/kit.sqlite3"
 DEFAULT_BUSY_MS = 5000
 MOODS = ("delighted", "happy", "neutral", "sad", "angry")
@@ -39,22 +49,13 @@ def database_path() -> str:
     return os.environ.get("CGIKIT_DB", DEFAULT_DB)
 
 
-def busy_timeout_ms() -> int:
-    value = os.environ.get("CGIKIT_BUSY_MS", "")
-    return int(value) if value.isdigit() else DEFAULT_BUSY_MS
-
-
-def connect(path: str | None = None) -> sqlite3.Connection:
+def connect() -> sqlite3.Connection:
     """Open the database, creating or migrating its schema when needed."""
-    try:
-        connection = sqlite3.connect(
-            path or database_path(), timeout=busy_timeout_ms() / 1000, isolation_level=None
-        )
-        connection.execute("PRAGMA journal_mode=WAL")
-        if connection.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
-            migrate(connection)
-    except sqlite3.Error as error:
-        raise StorageError(str(error)) from error
+    busy_ms = limit_from_env(os.environ, "CGIKIT_BUSY_MS", DEFAULT_BUSY_MS)
+    connection = sqlite3.connect(database_path(), timeout=busy_ms / 1000, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    if connection.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
+        migrate(connection)
     return connection
 
 
@@ -72,50 +73,53 @@ def migrate(connection: sqlite3.Connection) -> None:
         raise
 
 
-def add_feedback(name: str, mood: str, message: str) -> int:
-    """Store one submission; return its id."""
+def with_connection(work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` on an open connection, then close it; database errors become StorageError."""
     try:
         connection = connect()
-        try:  # one statement in autocommit mode: stored whole or not at all
-            cursor = connection.execute(
-                "INSERT INTO feedback (name, mood, message) VALUES (?, ?, ?)",
-                (name, mood, message),
-            )
-            return int(cursor.lastrowid)
+        try:
+            return work(connection)
         finally:
             connection.close()
     except sqlite3.Error as error:
         raise StorageError(str(error)) from error
+
+
+def add_feedback(name: str, mood: str, message: str) -> int:
+    """Store one submission; return its id."""
+
+    def insert(connection: sqlite3.Connection) -> int:
+        # One statement in autocommit mode: stored whole or not at all.
+        cursor = connection.execute(
+            "INSERT INTO feedback (name, mood, message) VALUES (?, ?, ?)", (name, mood, message)
+        )
+        return int(cursor.lastrowid)
+
+    return with_connection(insert)
 
 
 def feedback_page(limit: int, offset: int) -> tuple[list[tuple], int, dict[str, int]]:
     """One page of submissions, newest first, with the total and the count per mood."""
-    try:
-        connection = connect()
-        try:
-            connection.execute("BEGIN")  # one snapshot for the three queries
-            rows = connection.execute(
-                "SELECT id, created, name, mood, message FROM feedback"
-                " ORDER BY id DESC LIMIT ? OFFSET ?",
-                (limit, offset),
-            ).fetchall()
-            counts = dict(connection.execute("SELECT mood, count(*) FROM feedback GROUP BY mood"))
-            connection.execute("COMMIT")
-        finally:
-            connection.close()
-    except sqlite3.Error as error:
-        raise StorageError(str(error)) from error
-    return rows, sum(counts.values()), counts
+
+    def read(connection: sqlite3.Connection) -> tuple[list[tuple], int, dict[str, int]]:
+        connection.execute("BEGIN")  # one snapshot for both queries
+        rows = connection.execute(
+            "SELECT id, created, name, mood, message FROM feedback"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        counts = dict(connection.execute("SELECT mood, count(*) FROM feedback GROUP BY mood"))
+        connection.execute("COMMIT")
+        return rows, sum(counts.values()), counts
+
+    return with_connection(read)
 
 
 def check_writable() -> None:
     """Prove the database can be written: take the write lock, then let go."""
-    try:
-        connection = connect()
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-            connection.execute("ROLLBACK")
-        finally:
-            connection.close()
-    except sqlite3.Error as error:
-        raise StorageError(str(error)) from error
+
+    def lock_and_release(connection: sqlite3.Connection) -> None:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+
+    with_connection(lock_and_release)

@@ -15,6 +15,8 @@ LIB_FILES = sorted((PROJECT / "cgi-bin" / "lib").glob("*.py"))
 CGI_DIR = "/usr/lib/cgi-bin"
 LIB_DIR = "/usr/local/lib/apache-cgi-kit"
 WEB_USER = "www-data"
+# Sent to the hosts to make requests from inside them.
+PROBE_SOURCE = Path(httpprobe.__file__).read_text()
 
 
 class Reply:
@@ -60,8 +62,7 @@ class Client:
         }
         if self.side == "controller":
             return Reply(httpprobe.exchange(**args))
-        source = Path(httpprobe.__file__).read_text()
-        result = self.host.run("python3 -c %s %s", source, json.dumps(args))
+        result = self.host.run("python3 -c %s %s", PROBE_SOURCE, json.dumps(args))
         assert result.rc == 0, result.stderr
         return Reply(json.loads(result.stdout))
 
