@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """POST many feedback submissions at once and report what happened.
 
-    scripts/load_test.py http://127.0.0.1:8080/cgi-bin/feedback.py --requests 2000 --concurrency 16
+    scripts/load_test.py https://127.0.0.1:8443/cgi-bin/feedback.py --requests 2000 \
+        --concurrency 16 --certificate /etc/ssl/certs/apache-cgi-kit-ca.pem
+
+HTTPS trusts the system's CAs, or with ``--certificate`` exactly that CA
+certificate (pinned, so the server's name needn't match the URL's host).
 
 Every submission carries the same name (``--name``), so the rows it stored
 can be counted afterwards.  Prints the status counts, the throughput and the
@@ -13,14 +17,26 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import ssl
 import threading
 import time
 import urllib.parse
 from collections import Counter
 
 
+def connect(url: urllib.parse.SplitResult, certificate: str | None) -> http.client.HTTPConnection:
+    """A keep-alive connection to the URL's server; HTTPS pins the CA certificate (PEM) if given."""
+    if url.scheme == "http":
+        return http.client.HTTPConnection(url.hostname, url.port or 80, timeout=60)
+    context = ssl.create_default_context(cadata=certificate)
+    if certificate:
+        context.check_hostname = False
+    return http.client.HTTPSConnection(url.hostname, url.port or 443, timeout=60, context=context)
+
+
 def worker(
     url: urllib.parse.SplitResult,
+    certificate: str | None,
     body: bytes,
     jobs: list[int],
     lock: threading.Lock,
@@ -28,7 +44,7 @@ def worker(
     latencies: list[float],
 ) -> None:
     """Send POSTs over one keep-alive connection until the shared job list is empty."""
-    connection = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=60)
+    connection = connect(url, certificate)
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"}
     while True:
         with lock:
@@ -56,7 +72,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def run(url: str, requests: int, concurrency: int, name: str) -> dict:
+def run(
+    url: str, requests: int, concurrency: int, name: str, certificate: str | None = None
+) -> dict:
     """Send the POSTs; return the counts and timings."""
     body = urllib.parse.urlencode(
         {"name": name, "mood": "neutral", "message": "load test"}
@@ -66,7 +84,8 @@ def run(url: str, requests: int, concurrency: int, name: str) -> dict:
     latencies: list[float] = []
     threads = [
         threading.Thread(
-            target=worker, args=(urllib.parse.urlsplit(url), body, jobs, lock, statuses, latencies)
+            target=worker,
+            args=(urllib.parse.urlsplit(url), certificate, body, jobs, lock, statuses, latencies),
         )
         for _ in range(concurrency)
     ]
@@ -104,8 +123,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--name", default="load test")
+    parser.add_argument(
+        "--certificate", type=argparse.FileType(), help="CA certificate (PEM) to trust alone"
+    )
     args = parser.parse_args()
-    result = run(args.url, args.requests, args.concurrency, args.name)
+    certificate = args.certificate.read() if args.certificate else None
+    result = run(args.url, args.requests, args.concurrency, args.name, certificate)
     print(report(result), end="")
     return 0 if result["statuses"] == {"303": args.requests} else 1
 

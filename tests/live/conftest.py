@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import httpprobe
 import pytest
+import testinfra
 
 PROJECT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted(path for path in (PROJECT / "cgi-bin").iterdir() if path.is_file())
@@ -17,6 +19,13 @@ LIB_DIR = "/usr/local/lib/apache-cgi-kit"
 WEB_USER = "www-data"
 # Sent to the hosts to make requests from inside them.
 PROBE_SOURCE = Path(httpprobe.__file__).read_text()
+# What the scenario's play set (apache_https_port, apache_https_redirect).
+HTTPS_PORT = int(os.environ.get("KIT_HTTPS_PORT", "443"))
+HTTP_REDIRECTS = os.environ.get("KIT_HTTP_REDIRECTS", "yes") == "yes"
+# The CA clients trust: the one that signed the certificate the scenario gave
+# the play (a file on the controller), or else the host's own CA.
+TRUSTED_CA = os.environ.get("KIT_TRUSTED_CA", "")
+HOST_CA = "/etc/ssl/certs/apache-cgi-kit-ca.pem"
 
 
 class Reply:
@@ -26,6 +35,7 @@ class Reply:
         self.status: int = raw["status"]
         self.headers: dict[str, str] = {name.lower(): value for name, value in raw["headers"]}
         self.header_names: list[str] = [name.lower() for name, _ in raw["headers"]]
+        self.raw_headers: list[tuple[str, str]] = [(name, value) for name, value in raw["headers"]]
         self.body: str = raw["body"]
 
     def __repr__(self) -> str:
@@ -43,13 +53,31 @@ def published_port(container: str, port: int = 80) -> int:
     return int(output.strip().splitlines()[0].rsplit(":", 1)[1])
 
 
-class Client:
-    """HTTP to one test host, either from inside it or from the controller."""
+def host_names(pytestconfig) -> list[str]:
+    """The names of the hosts under test (--hosts), as the inventory knows them."""
+    specs = pytestconfig.getoption("hosts").split(",")
+    return [testinfra.get_host(spec).backend.get_hostname() for spec in specs]
 
-    def __init__(self, host, side: str) -> None:
+
+def trusted_ca(host) -> str:
+    """The PEM of the CA that HTTPS clients of this host trust."""
+    return Path(TRUSTED_CA).read_text() if TRUSTED_CA else host.file(HOST_CA).content_string
+
+
+class Client:
+    """HTTPS (or plain HTTP) to one test host, from inside it or from the controller.
+
+    HTTPS trusts only the host's own CA certificate, read from the host.
+    """
+
+    def __init__(self, host, side: str, scheme: str = "https", port: int | None = None) -> None:
         self.host = host
         self.side = side
-        self.port = published_port(host.backend.name) if side == "controller" else 80
+        port = port or (HTTPS_PORT if scheme == "https" else 80)
+        self.port = (
+            published_port(host.backend.get_hostname(), port) if side == "controller" else port
+        )
+        self.certificate = trusted_ca(host) if scheme == "https" else None
 
     def request(self, method: str, path: str, body: str = "", **headers: str) -> Reply:
         """Send a request; header names use underscores for dashes (Content_Type)."""
@@ -59,6 +87,7 @@ class Client:
             "path": path,
             "body": body,
             "headers": {name.replace("_", "-"): value for name, value in headers.items()},
+            "certificate": self.certificate,
         }
         if self.side == "controller":
             return Reply(httpprobe.exchange(**args))
@@ -76,5 +105,11 @@ class Client:
 
 @pytest.fixture(params=["inside", "controller"])
 def http(host, request) -> Client:
-    """HTTP to the host under test, from inside it and from the controller."""
+    """HTTPS to the host under test, from inside it and from the controller."""
     return Client(host, request.param)
+
+
+@pytest.fixture(params=["inside", "controller"])
+def plain_http(host, request) -> Client:
+    """Plain HTTP (port 80) to the host under test, from inside it and from the controller."""
+    return Client(host, request.param, scheme="http")

@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import http.client
 import json
+import ssl
 import sys
+
+
+def pinned_context(certificate: str) -> ssl.SSLContext:
+    """TLS that trusts exactly this CA certificate (PEM) and nothing else.
+
+    Pinned to that one CA, the server's name needn't match the address the
+    connection uses (127.0.0.1 and a published port).
+    """
+    context = ssl.create_default_context(cadata=certificate)
+    context.check_hostname = False
+    return context
 
 
 def exchange(
@@ -19,9 +31,17 @@ def exchange(
     body: str = "",
     headers: dict[str, str] | None = None,
     host: str = "127.0.0.1",
+    certificate: str | None = None,
 ) -> dict:
-    """Send one request; return its status, headers (name, value pairs) and body."""
-    connection = http.client.HTTPConnection(host, port, timeout=60)
+    """Send one request; return its status, headers (name, value pairs) and body.
+
+    With a CA certificate (PEM) the request goes over HTTPS, trusting only that CA.
+    """
+    if certificate:
+        context = pinned_context(certificate)
+        connection = http.client.HTTPSConnection(host, port, timeout=60, context=context)
+    else:
+        connection = http.client.HTTPConnection(host, port, timeout=60)
     try:
         connection.putrequest(method, path, skip_accept_encoding=True)
         payload = body.encode("utf-8")

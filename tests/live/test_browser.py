@@ -5,12 +5,14 @@ Screenshots of every page go to artifacts/screenshots/ (named per host).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import uuid
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, published_port
+from conftest import HTTPS_PORT, PROJECT, published_port
 from test_storage import stored
 
 PASSWORD = os.environ.get("KIT_DASHBOARD_PASSWORD", "")
@@ -28,30 +30,107 @@ CHROMIUM_ARGS = [
 SHOTS = PROJECT / "artifacts" / "screenshots"
 
 
+LEAF_CERTIFICATE = "/etc/ssl/certs/apache-cgi-kit.pem"
+
+
+def spki_pin(certificate_pem: str) -> str:
+    """Chromium's name for a certificate's key: base64 of the SHA-256 of its SPKI (DER)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
+    spki = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
 @pytest.fixture(scope="module")
-def browser():
+def playwright():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    with sync_playwright() as started:
+        yield started
+
+
+def launch(playwright, host, accept_certificate: bool):
+    """Chromium that reaches the host by its own name (mapped to loopback).
+
+    With ``accept_certificate`` it accepts the host's certificate, and only
+    that one: its key is pinned (``--ignore-certificate-errors-spki-list``),
+    because no CA the browser knows signed it.
+    """
+    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {host.backend.get_hostname()} 127.0.0.1"]
+    if accept_certificate:
+        pin = spki_pin(host.file(LEAF_CERTIFICATE).content_string)
+        args.append(f"--ignore-certificate-errors-spki-list={pin}")
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+
+
+@pytest.fixture
+def browser(playwright, host):
+    launched = launch(playwright, host, accept_certificate=True)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture
 def site(host) -> str:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    return f"http://127.0.0.1:{published_port(host.backend.name)}/cgi-bin"
+    port = published_port(host.backend.get_hostname(), HTTPS_PORT)
+    return f"https://{host.backend.get_hostname()}:{port}/cgi-bin"
+
+
+@pytest.fixture
+def context(browser):
+    """A browser context whose pages record any Content-Security-Policy violation."""
+    opened = browser.new_context()
+    opened.csp_violations = []
+    opened.on("console", lambda message: record_csp_violation(opened, message))
+    yield opened
+    opened.close()
+
+
+def test_the_browser_enforces_the_policy_against_inline_script(context, site):
+    """An injected inline script (what an XSS would be) does not run, and is reported."""
+    page = context.new_page()
+    page.goto(f"{site}/hello.py")
+    page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.injected = true;";
+            document.body.appendChild(script);
+        }"""
+    )
+    assert page.evaluate("() => window.injected === undefined")
+    page.wait_for_timeout(200)
+    assert any("inline script" in violation for violation in context.csp_violations)
+
+
+def test_without_the_pinned_key_the_browser_refuses_the_certificate(playwright, host, site):
+    from playwright.sync_api import Error
+
+    untrusting = launch(playwright, host, accept_certificate=False)
+    try:
+        with pytest.raises(Error, match="ERR_CERT_AUTHORITY_INVALID"):
+            untrusting.new_page().goto(f"{site}/hello.py")
+    finally:
+        untrusting.close()
+
+
+def record_csp_violation(context, message) -> None:
+    if "Content Security Policy" in message.text:
+        context.csp_violations.append(message.text)
 
 
 def shot(page, host, name: str) -> Path:
-    path = SHOTS / f"{host.backend.name}-{name}.png"
+    path = SHOTS / f"{host.backend.get_hostname()}-{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 
 
-def test_hello_form_in_a_browser(browser, site, host):
-    page = browser.new_page()
+def test_hello_form_in_a_browser(context, site, host):
+    page = context.new_page()
     page.goto(f"{site}/hello.py")
     page.get_by_label("Your name").fill("Ada <Browser>")
     page.get_by_label("I am happy").check()
@@ -62,12 +141,14 @@ def test_hello_form_in_a_browser(browser, site, host):
     assert page.get_by_text("You are happy.").is_visible()
     assert page.get_by_text("You are sad.").count() == 0
     shot(page, host, "hello-greeting")
+    assert page.url.startswith("https://")
     page.close()
+    assert context.csp_violations == []
 
 
-def test_feedback_and_dashboard_in_a_browser(browser, site, host):
+def test_feedback_and_dashboard_in_a_browser(browser, context, site, host):
     name = f"Browser {uuid.uuid4().hex[:8]}"
-    page = browser.new_page()
+    page = context.new_page()
     posts = []
     page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
     page.goto(f"{site}/feedback.py")
@@ -86,17 +167,19 @@ def test_feedback_and_dashboard_in_a_browser(browser, site, host):
     assert page.get_by_text("Your feedback was saved.").is_visible()
     assert stored(host, name) == 1
     page.close()
+    assert context.csp_violations == []
 
     if PASSWORD:
-        context = browser.new_context(http_credentials={"username": "admin", "password": PASSWORD})
-        dashboard = context.new_page()
+        credentials = {"username": "admin", "password": PASSWORD}
+        logged_in = browser.new_context(http_credentials=credentials)
+        dashboard = logged_in.new_page()
         response = dashboard.goto(f"{site}/dashboard.py")
         assert response.status == 200
         row = dashboard.get_by_role("row").filter(has_text=name)
         assert row.count() == 1
         assert "Typed in a real browser." in row.inner_text()
         shot(dashboard, host, "dashboard")
-        context.close()
+        logged_in.close()
     else:
-        response = browser.new_page().goto(f"{site}/dashboard.py")
+        response = context.new_page().goto(f"{site}/dashboard.py")
         assert response.status == 403

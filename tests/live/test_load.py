@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import testinfra
-from conftest import PROJECT, published_port
+from conftest import HTTPS_PORT, PROJECT, published_port, trusted_ca
 from test_storage import stored
 
 sys.path.insert(0, str(PROJECT / "scripts"))
@@ -24,8 +24,9 @@ if REQUESTS:
         target = pytestconfig.getoption("hosts").split(",")[0]
         host = testinfra.get_host(target)
         name = f"load {uuid.uuid4().hex[:12]}"
-        url = f"http://127.0.0.1:{published_port(host.backend.name)}/cgi-bin/feedback.py"
-        result = load_test.run(url, REQUESTS, CONCURRENCY, name)
+        port = published_port(host.backend.get_hostname(), HTTPS_PORT)
+        url = f"https://127.0.0.1:{port}/cgi-bin/feedback.py"
+        result = load_test.run(url, REQUESTS, CONCURRENCY, name, trusted_ca(host))
         report = f"{target}\n{load_test.report(result)}"
         artifacts = Path(PROJECT / "artifacts")
         artifacts.mkdir(exist_ok=True)

@@ -7,8 +7,10 @@ import re
 import subprocess
 
 import pytest
-from conftest import PROJECT, Client
+from conftest import PROJECT, TRUSTED_CA, Client, host_names
 
+# The scenario's apache_listen_ports, as the play's messages list them.
+HTTP_PORTS = ", ".join(os.environ.get("KIT_EXPECTED_PORTS", "80").split())
 RECAP = re.compile(
     r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE
 )
@@ -29,7 +31,7 @@ def playbook(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_check_diff_on_converged_hosts_changes_nothing(pytestconfig):
-    hosts = pytestconfig.getoption("hosts").split(",")
+    hosts = host_names(pytestconfig)
     result = playbook("--check", "--diff")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     recap = RECAP.findall(result.stdout)
@@ -37,19 +39,93 @@ def test_check_diff_on_converged_hosts_changes_nothing(pytestconfig):
     for host, changed, unreachable, failed in recap:
         assert (changed, unreachable, failed) == ("0", "0", "0"), f"{host}: {result.stdout[-3000:]}"
     assert "--- before" not in result.stdout  # no diff shown
+    # The play says when HTTPS uses a certificate it made itself.
+    assert ("from a CA made on the host" in result.stdout) is not bool(TRUSTED_CA)
+
+
+def test_without_a_password_the_dashboard_would_be_closed_to_everyone(pytestconfig):
+    """Check mode with the password unset: the dashboard is denied and the hash file goes."""
+    first = host_names(pytestconfig)[0]
+    result = playbook("--check", "--diff", "-e", "apache_cgi_dashboard_password=", "--limit", first)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "+        Require all denied" in result.stdout
+    assert "-            Require valid-user" in result.stdout
+    # The password file would go.
+    assert (
+        '"path": "/etc/apache2/cgi-kit.htpasswd",\n-    "state": "file"\n+    "state": "absent"'
+        in result.stdout
+    )
 
 
 def test_a_value_apache_rejects_fails_the_play_with_apaches_message(host):
     conf = host.file("/etc/apache2/conf-available/servername.conf")
     before = conf.sha256sum
     client = Client(host, "controller")
-    result = playbook("-e", "apache_server_name='two words'", "--limit", host.backend.name)
+    result = playbook(
+        "-e", "apache_server_name='two words'", "--limit", host.backend.get_hostname()
+    )
     assert result.returncode != 0
     assert "ServerName takes one argument" in result.stdout
     assert host.file(conf.path).sha256sum == before
     assert "ServerName two words" not in host.file(conf.path).content_string
     assert client.get("/cgi-bin/hello.py").status == 200
     assert host.service("apache2").is_running
+
+
+def make_certificate(folder, name: str) -> tuple[str, str]:
+    """A self-signed certificate for ``name`` and a key that does NOT belong to it (PEM files)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    signing_key, other_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(signing_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(signing_key, hashes.SHA256())
+    )
+    certificate_file, key_file = folder / "server.pem", folder / "other.key"
+    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        other_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(certificate_file), str(key_file)
+
+
+def test_a_key_that_does_not_match_the_certificate_changes_nothing(host, tmp_path):
+    name = host.backend.get_hostname()
+    live = host.file("/etc/ssl/certs/apache-cgi-kit.pem").sha256sum
+    certificate, key = make_certificate(tmp_path, name)
+    result = playbook(
+        "-e",
+        f"apache_https_certificate_file={certificate}",
+        "-e",
+        f"apache_https_certificate_key_file={key}",
+        "--limit",
+        name,
+    )
+    assert result.returncode != 0
+    assert "does not match the given private key; nothing was changed" in result.stdout
+    recap = RECAP.findall(result.stdout)
+    assert [(changed, failed) for _, changed, _, failed in recap] == [("0", "1")]
+    assert host.file("/etc/ssl/certs/apache-cgi-kit.pem").sha256sum == live
+    assert Client(host, "controller").get("/cgi-bin/hello.py").status == 200
 
 
 @pytest.mark.parametrize(
@@ -61,10 +137,20 @@ def test_a_value_apache_rejects_fails_the_play_with_apaches_message(host):
         ('{"apache_listen_ports": ["80", "80"]}', "apache_listen_ports must list each port once"),
         ('{"apache_modules_disabled": ["auth_basic"]}', "the kit's own modules"),
         ("apache_cgi_data_dir=/var/www/html/data", "must not be inside"),
+        (
+            '{"apache_https_enabled": false, "apache_https_redirect": false}',
+            "(HSTS and a redirect to HTTPS need HTTPS)",
+        ),
+        ("apache_https_certificate_key=x", "a key without a certificate"),
+        (
+            "apache_https_port=80",
+            f"that is not also in apache_listen_ports ({HTTP_PORTS}); got 80.",
+        ),
+        ('{"apache_security_headers": {"X-Test": "a\\"b"}}', "values without double quotes"),
     ],
 )
 def test_a_wrong_variable_fails_before_any_change_with_a_clear_message(host, extra_vars, message):
-    result = playbook("-e", extra_vars, "--limit", host.backend.name)
+    result = playbook("-e", extra_vars, "--limit", host.backend.get_hostname())
     assert result.returncode != 0
     assert message in result.stdout
     # The play stopped in the validation before the roles: no task that changes anything ran.
@@ -86,8 +172,10 @@ def test_numbers_given_on_the_command_line_are_accepted(pytestconfig):
         "apache_cgi_busy_timeout_ms=5000",
         "-e",
         "apache_cgi_dashboard_bcrypt_cost=10",
+        "-e",
+        "apache_https_hsts_max_age=63072000",
     )
     assert result.returncode == 0, result.stdout[-3000:]
     recap = RECAP.findall(result.stdout)
-    assert len(recap) == len(pytestconfig.getoption("hosts").split(","))
+    assert len(recap) == len(host_names(pytestconfig))
     assert {(changed, failed) for _, changed, _, failed in recap} == {("0", "0")}

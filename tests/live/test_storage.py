@@ -15,10 +15,6 @@ DB = f"{DATA_DIR}/kit.sqlite3"
 HTPASSWD = "/etc/apache2/cgi-kit.htpasswd"
 PASSWORD = os.environ.get("KIT_DASHBOARD_PASSWORD", "")
 SAME_ORIGIN = {"Sec_Fetch_Site": "same-origin"}
-needs_password = pytest.mark.skipif(not PASSWORD, reason="this scenario sets no dashboard password")
-without_password = pytest.mark.skipif(
-    bool(PASSWORD), reason="this scenario sets a dashboard password"
-)
 
 
 def basic(user: str, password: str) -> str:
@@ -132,35 +128,28 @@ def test_data_survives_a_converge(host):
     assert stored(host, "Survivor of a converge") == 1
 
 
-# The dashboard's tests depend on the scenario: with a password (default) or
-# without one (no-systemd).  Only the tests of the scenario's case exist.
-if PASSWORD:
+# Every scenario sets a dashboard password (test_playbook checks what the play
+# would do without one).
+def test_dashboard_needs_the_password(http):
+    assert http.get("/cgi-bin/dashboard.py").status == 401
+    wrong = http.get("/cgi-bin/dashboard.py", Authorization=basic("admin", "not-it"))
+    assert wrong.status == 401
+    assert "www-authenticate" in wrong.header_names
 
-    def test_dashboard_needs_the_password(http):
-        assert http.get("/cgi-bin/dashboard.py").status == 401
-        wrong = http.get("/cgi-bin/dashboard.py", Authorization=basic("admin", "not-it"))
-        assert wrong.status == 401
-        assert "www-authenticate" in wrong.header_names
 
-    def test_dashboard_shows_the_submission_with_the_password(http):
-        name = unique_name()
-        http.post_form(
-            "/cgi-bin/feedback.py", f"name={name}&mood=angry&message=%3Cscript%3Ex", **SAME_ORIGIN
-        )
-        reply = http.get("/cgi-bin/dashboard.py", Authorization=basic("admin", PASSWORD))
-        assert reply.status == 200
-        assert f"<td>{name}</td><td>angry</td>" in reply.body
-        assert "<script>" not in reply.body
-        assert "&lt;script&gt;x" in reply.body
+def test_dashboard_shows_the_submission_with_the_password(http):
+    name = unique_name()
+    http.post_form(
+        "/cgi-bin/feedback.py", f"name={name}&mood=angry&message=%3Cscript%3Ex", **SAME_ORIGIN
+    )
+    reply = http.get("/cgi-bin/dashboard.py", Authorization=basic("admin", PASSWORD))
+    assert reply.status == 200
+    assert f"<td>{name}</td><td>angry</td>" in reply.body
+    assert "<script>" not in reply.body
+    assert "&lt;script&gt;x" in reply.body
 
-    def test_password_file_is_bcrypt_readable_by_apache_only(host):
-        htpasswd = host.file(HTPASSWD)
-        assert (htpasswd.user, htpasswd.group, htpasswd.mode) == ("root", WEB_USER, 0o640)
-        assert re.fullmatch(r"admin:\$2y\$\d\d\$[./A-Za-z0-9]{53}\n", htpasswd.content_string)
 
-else:
-
-    def test_without_a_password_the_dashboard_is_403_to_everyone(http, host):
-        assert http.get("/cgi-bin/dashboard.py").status == 403
-        assert http.get("/cgi-bin/dashboard.py", Authorization=basic("admin", "")).status == 403
-        assert not host.file(HTPASSWD).exists
+def test_password_file_is_bcrypt_readable_by_apache_only(host):
+    htpasswd = host.file(HTPASSWD)
+    assert (htpasswd.user, htpasswd.group, htpasswd.mode) == ("root", WEB_USER, 0o640)
+    assert re.fullmatch(r"admin:\$2y\$\d\d\$[./A-Za-z0-9]{53}\n", htpasswd.content_string)

@@ -1,0 +1,204 @@
+"""HTTPS as a user and a TLS scanner see it: TLS settings, redirect, HSTS, headers, cookies."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import HTTP_REDIRECTS, HTTPS_PORT, published_port, trusted_ca
+from test_storage import basic
+
+PASSWORD = os.environ.get("KIT_DASHBOARD_PASSWORD", "")
+STAPLING = os.environ.get("KIT_EXPECTED_STAPLING", "no") == "yes"
+HSTS = "max-age=63072000"
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "permissions-policy": "camera=(), geolocation=(), microphone=(), payment=(), usb=()",
+    "cross-origin-opener-policy": "same-origin",
+}
+# Responses of every kind: a script's page, a script's 4xx, Apache's 404,
+# the dashboard's 401, a static file, a directory.
+PATHS = [
+    "/cgi-bin/hello.py",
+    "/cgi-bin/hello.py?name=%ZZ",
+    "/no-such-page",
+    "/cgi-bin/dashboard.py",
+    "/kit-static/kit.css",
+    "/",
+]
+
+
+@pytest.fixture(scope="module")
+def sslyze_report(host, tmp_path_factory) -> dict:
+    """sslyze's scan of the published HTTPS port against Mozilla's intermediate profile."""
+    folder = tmp_path_factory.mktemp("sslyze")
+    ca = folder / "ca.pem"
+    ca.write_text(trusted_ca(host))
+    name = host.backend.get_hostname()
+    target = f"{name}:{published_port(name, HTTPS_PORT)}{{127.0.0.1}}"
+    command = [sys.executable, "-m", "sslyze", "--mozilla_config=intermediate"]
+    command += ["--certinfo_ca_file", str(ca), "--resum", "--http_headers"]
+    command += ["--json_out", str(folder / "scan.json"), target]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    scan = json.loads((folder / "scan.json").read_text())["server_scan_results"][0]
+    return {"returncode": result.returncode, "output": result.stdout, "scan": scan}
+
+
+def test_sslyze_finds_the_server_compliant_with_mozilla_intermediate(sslyze_report):
+    assert sslyze_report["scan"]["scan_status"] == "COMPLETED"
+    assert "OK - Compliant." in sslyze_report["output"], sslyze_report["output"][-3000:]
+    assert sslyze_report["returncode"] == 0
+
+
+def test_sslyze_finds_no_vulnerability(sslyze_report):
+    results = {name: scan["result"] for name, scan in sslyze_report["scan"]["scan_result"].items()}
+    assert results["heartbleed"]["is_vulnerable_to_heartbleed"] is False
+    assert results["openssl_ccs_injection"]["is_vulnerable_to_ccs_injection"] is False
+    assert results["robot"]["robot_result"].startswith("NOT_VULNERABLE")
+    assert results["tls_compression"]["supports_compression"] is False
+    assert results["tls_fallback_scsv"]["supports_fallback_scsv"] is True
+    assert results["session_renegotiation"]["supports_secure_renegotiation"] is True
+    assert results["session_renegotiation"]["is_vulnerable_to_client_renegotiation_dos"] is False
+    assert results["tls_extended_master_secret"]["supports_ems_extension"] is True
+
+
+def test_only_tls_1_2_and_1_3_without_session_tickets(sslyze_report):
+    results = {name: scan["result"] for name, scan in sslyze_report["scan"]["scan_result"].items()}
+    for old in ("ssl_2_0", "ssl_3_0", "tls_1_0", "tls_1_1"):
+        assert results[f"{old}_cipher_suites"]["accepted_cipher_suites"] == [], old
+    for current in ("tls_1_2", "tls_1_3"):
+        assert results[f"{current}_cipher_suites"]["accepted_cipher_suites"], current
+    tickets = results["session_resumption"]["tls_ticket_resumption_result"]
+    assert tickets != "SUCCEEDED"
+
+
+def test_certificate_is_trusted_for_the_server_name(sslyze_report, host):
+    """The chain validates against the trusted CA for the name sslyze asked for (SNI)."""
+    info = sslyze_report["scan"]["scan_result"]["certificate_info"]["result"]
+    assert info["hostname_used_for_server_name_indication"] == host.backend.get_hostname()
+    deployment = info["certificate_deployments"][0]
+    by_store = {
+        result["trust_store"]["name"]: result for result in deployment["path_validation_results"]
+    }
+    assert by_store["Supplied CA file"]["was_validation_successful"] is True
+    # A test certificate: no public trust store vouches for it.
+    assert by_store["Mozilla"]["was_validation_successful"] is False
+    assert deployment["received_chain_has_valid_order"] is True
+
+
+def test_hsts_seen_by_sslyze(sslyze_report):
+    headers = sslyze_report["scan"]["scan_result"]["http_headers"]["result"]
+    assert headers["strict_transport_security_header"]["max_age"] == 63072000
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_https_response_has_the_security_headers_and_hsts(http, path):
+    reply = http.get(path)
+    assert reply.status < 500, reply
+    for name, value in [*SECURITY_HEADERS.items(), ("strict-transport-security", HSTS)]:
+        assert reply.header_names.count(name) == 1, (name, reply)
+        assert reply.headers[name] == value
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_plain_http_response_has_the_security_headers_but_no_hsts(plain_http, path):
+    reply = plain_http.get(path)
+    assert (reply.status == 301) if HTTP_REDIRECTS else (reply.status < 500), reply
+    for name, value in SECURITY_HEADERS.items():
+        assert reply.header_names.count(name) == 1, (name, reply)
+        assert reply.headers[name] == value
+    assert "strict-transport-security" not in reply.headers
+
+
+if HTTP_REDIRECTS:
+
+    @pytest.mark.parametrize(
+        "path", ["/", "/cgi-bin/hello.py?name=Ada&happy=on", "/kit-static/kit.css"]
+    )
+    def test_plain_http_redirects_to_the_same_path_over_https(plain_http, host, path):
+        reply = plain_http.get(path)
+        assert reply.status == 301
+        port = "" if HTTPS_PORT == 443 else f":{HTTPS_PORT}"
+        assert reply.headers["location"] == f"https://{host.backend.get_hostname()}{port}{path}"
+
+    def test_a_post_over_plain_http_is_redirected_not_run(plain_http, host):
+        reply = plain_http.post_form("/cgi-bin/hello.py", "name=Ada")
+        assert reply.status == 301
+        assert "Hello, Ada" not in reply.body
+
+else:
+
+    def test_plain_http_serves_the_site_when_the_redirect_is_off(plain_http):
+        reply = plain_http.get("/cgi-bin/hello.py?name=Ada")
+        assert reply.status == 200
+        assert "Hello, Ada!" in reply.body
+
+
+def test_dashboard_credentials_are_never_accepted_over_plain_http(plain_http):
+    reply = plain_http.get("/cgi-bin/dashboard.py", Authorization=basic("admin", PASSWORD))
+    assert reply.status == (301 if HTTP_REDIRECTS else 403)
+    assert "www-authenticate" not in reply.headers  # nobody is asked for a password here
+    assert "<table" not in reply.body
+
+
+def test_dashboard_asks_for_the_password_over_https(http):
+    reply = http.get("/cgi-bin/dashboard.py")
+    assert reply.status == (401 if PASSWORD else 403)
+
+
+def test_cookies_get_the_missing_flags_over_https(http):
+    """tests/fixtures/cgi-bin/probe_cookie.py, published by the side effect."""
+    reply = http.get("/cgi-bin/probe_cookie.py")
+    assert reply.status == 200
+    cookies = [value for name, value in reply.raw_headers if name.lower() == "set-cookie"]
+    assert sorted(cookies) == [
+        "bare=1; Path=/; HttpOnly; SameSite=Lax; Secure",
+        "flagged=2; Path=/; Secure; HttpOnly; SameSite=Strict",
+    ]
+
+
+if not HTTP_REDIRECTS:
+
+    def test_cookies_over_plain_http_get_httponly_and_samesite_not_secure(plain_http):
+        reply = plain_http.get("/cgi-bin/probe_cookie.py")
+        cookies = [value for name, value in reply.raw_headers if name.lower() == "set-cookie"]
+        assert "bare=1; Path=/; HttpOnly; SameSite=Lax" in cookies
+
+
+def test_keys_are_readable_by_root_only(host):
+    keys = host.run("find /etc/ssl/private -name 'apache-cgi-kit*.key'").stdout.split()
+    assert keys
+    for key in keys:
+        file = host.file(key)
+        assert (file.user, file.group, file.mode) == ("root", "root", 0o600), key
+
+
+def test_ocsp_stapling_only_for_a_certificate_that_names_a_responder(host):
+    site = host.file("/etc/apache2/sites-enabled/cgi-kit-https.conf")
+    assert site.is_symlink
+    assert ("SSLUseStapling on" in site.content_string) is STAPLING
+
+
+def test_debian_default_sites_are_off_and_the_kits_are_on(host):
+    enabled = host.run("ls /etc/apache2/sites-enabled").stdout.split()
+    assert sorted(enabled) == ["cgi-kit-http.conf", "cgi-kit-https.conf"]
+
+
+def test_a_certificate_the_host_does_not_trust_is_refused(host):
+    """The pinned client really verifies: the system CAs alone don't trust this server."""
+    result = host.run(
+        "python3 -c %s %s",
+        "import sys, urllib.request as u; u.urlopen(sys.argv[1])",
+        f"https://127.0.0.1:{HTTPS_PORT}/",
+    )
+    assert result.rc != 0
+    assert "CERTIFICATE_VERIFY_FAILED" in result.stderr
