@@ -5,10 +5,10 @@ Apache asks for a password before this script runs (Basic auth over the
 role's password file); with no password configured it answers 403 to all.
 """
 
-import os
+import posix  # not os: importing os costs a fifth of the start-up (see cgikit)
 import sys
 
-sys.path.insert(0, os.environ.get("CGIKIT_LIB", "/usr/local/lib/apache-cgi-kit"))
+sys.path.insert(0, posix.environ.get(b"CGIKIT_LIB", b"/usr/local/lib/apache-cgi-kit").decode())
 import cgikit
 import kitstore
 

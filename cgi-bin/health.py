@@ -2,10 +2,10 @@
 """Health check for monitors and load balancers: JSON, 200 when the database
 can be reached and written, 503 otherwise."""
 
-import os
+import posix  # not os: importing os costs a fifth of the start-up (see cgikit)
 import sys
 
-sys.path.insert(0, os.environ.get("CGIKIT_LIB", "/usr/local/lib/apache-cgi-kit"))
+sys.path.insert(0, posix.environ.get(b"CGIKIT_LIB", b"/usr/local/lib/apache-cgi-kit").decode())
 import cgikit
 import kitstore
 

@@ -4,10 +4,10 @@
 GET shows the form; POST (or GET with a query string) greets the user.
 """
 
-import os
+import posix  # not os: importing os costs a fifth of the start-up (see cgikit)
 import sys
 
-sys.path.insert(0, os.environ.get("CGIKIT_LIB", "/usr/local/lib/apache-cgi-kit"))
+sys.path.insert(0, posix.environ.get(b"CGIKIT_LIB", b"/usr/local/lib/apache-cgi-kit").decode())
 import cgikit
 
 MAX_NAME = 100

@@ -43,3 +43,14 @@ ensure_venv() {
   fi
   export PATH=$VENV_DIR/bin:$PATH
 }
+
+# Podman's defaults work on most machines; hosts with a hybrid cgroup layout
+# or low hard limits need the project's settings (runc, lower ulimits).
+# Call after scripts/build-images: it tries the Debian 12 test image.
+use_podman_settings() {
+  if ! podman run --rm localhost/cgikit-debian:12 true >/dev/null 2>&1; then
+    export CONTAINERS_CONF=$PROJECT_DIR/molecule/containers.conf
+    echo "podman: using $CONTAINERS_CONF"
+    podman run --rm localhost/cgikit-debian:12 true
+  fi
+}

@@ -8,10 +8,9 @@ statement is parameterized.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 
-from cgikit import limit_from_env
+from cgikit import ENVIRON, limit_from_env
 
 # Only type checkers need these names (see cgikit for why).
 TYPE_CHECKING = False
@@ -37,6 +36,13 @@ MIGRATIONS = (
         message TEXT NOT NULL
     )
     """,
+    # One row that the health check writes, to prove a write can be committed.
+    """
+    CREATE TABLE health (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        checked TEXT NOT NULL
+    )
+    """,
 )
 
 
@@ -46,12 +52,12 @@ class StorageError(Exception):
 
 def database_path() -> str:
     """The database file, as the server configuration sets it (``SetEnv CGIKIT_DB``)."""
-    return os.environ.get("CGIKIT_DB", DEFAULT_DB)
+    return ENVIRON.get("CGIKIT_DB", DEFAULT_DB)
 
 
 def connect() -> sqlite3.Connection:
     """Open the database, creating or migrating its schema when needed."""
-    busy_ms = limit_from_env(os.environ, "CGIKIT_BUSY_MS", DEFAULT_BUSY_MS)
+    busy_ms = limit_from_env(ENVIRON, "CGIKIT_BUSY_MS", DEFAULT_BUSY_MS)
     connection = sqlite3.connect(database_path(), timeout=busy_ms / 1000, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     if connection.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
@@ -116,10 +122,16 @@ def feedback_page(limit: int, offset: int) -> tuple[list[tuple], int, dict[str, 
 
 
 def check_writable() -> None:
-    """Prove the database can be written: take the write lock, then let go."""
+    """Prove the database can be written: commit a write, as a submission would.
 
-    def lock_and_release(connection: sqlite3.Connection) -> None:
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute("ROLLBACK")
+    Taking the write lock alone is not enough: a read-only file or a full disk
+    only show when something is written.
+    """
 
-    with_connection(lock_and_release)
+    def write(connection: sqlite3.Connection) -> None:
+        connection.execute(
+            "INSERT OR REPLACE INTO health (id, checked)"
+            " VALUES (1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+        )
+
+    with_connection(write)

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import uuid
 from pathlib import Path
 
 import pytest
-from conftest import HTTPS_PORT, PROJECT, published_port
-from test_storage import stored
+from kit import HTTPS_PORT, PASSWORD, PROJECT, published_port, stored
 
-PASSWORD = os.environ.get("KIT_DASHBOARD_PASSWORD", "")
 CHROMIUM = "/usr/bin/chromium"
 # Headless, as root, on a machine whose only network is loopback.
 CHROMIUM_ARGS = [

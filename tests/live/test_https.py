@@ -8,10 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import HTTP_REDIRECTS, HTTPS_PORT, published_port, trusted_ca
-from test_storage import basic
+from kit import HTTP_REDIRECTS, HTTPS_PORT, PASSWORD, basic, published_port, trusted_ca
 
-PASSWORD = os.environ.get("KIT_DASHBOARD_PASSWORD", "")
 STAPLING = os.environ.get("KIT_EXPECTED_STAPLING", "no") == "yes"
 HSTS = "max-age=63072000"
 SECURITY_HEADERS = {

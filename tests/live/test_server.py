@@ -6,7 +6,7 @@ import hashlib
 import os
 
 import pytest
-from conftest import CGI_DIR, HTTP_REDIRECTS, LIB_DIR, LIB_FILES, SCRIPTS, WEB_USER, Client
+from kit import CGI_DIR, HTTP_REDIRECTS, LIB_DIR, LIB_FILES, SCRIPTS, WEB_USER, Client
 
 CTL_ENV = "APACHE_ULIMIT_MAX_FILES=true"
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 
 import pytest
-from cgirun import run_cgi
+from cgirun import CGI_BIN, run_cgi
+
+sys.path.insert(0, str(CGI_BIN / "lib"))
+import kitstore
 
 SAME_ORIGIN = {"HTTP_SEC_FETCH_SITE": "same-origin"}
 
@@ -104,3 +108,16 @@ def test_health_is_503_while_another_writer_holds_the_lock(database):
         holder.close()
     assert page.status == 503
     assert run_cgi("health.py").status == 200
+
+
+def test_a_database_of_an_earlier_version_is_migrated_and_keeps_its_rows(database):
+    """A host that stored submissions before the health table existed (schema version 1)."""
+    with sqlite3.connect(database) as connection:
+        connection.execute(kitstore.MIGRATIONS[0])
+        connection.execute("INSERT INTO feedback (name, mood, message) VALUES ('Old', 'sad', 'm')")
+        connection.execute("PRAGMA user_version = 1")
+    assert run_cgi("health.py").status == 200
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone() == (len(kitstore.MIGRATIONS),)
+        assert connection.execute("SELECT name FROM feedback").fetchall() == [("Old",)]
+        assert connection.execute("SELECT count(*) FROM health").fetchone() == (1,)

@@ -153,7 +153,7 @@ def test_the_schema_is_versioned_and_in_wal_mode(database):
     submit(VALID)
     submit(VALID)
     with sqlite3.connect(database) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone() == (1,)
+        assert connection.execute("PRAGMA user_version").fetchone() == (2,)
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert connection.execute("SELECT count(*) FROM feedback").fetchone() == (2,)
 

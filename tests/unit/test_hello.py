@@ -141,6 +141,22 @@ def test_head_sends_the_headers_of_get_and_no_body():
         ({"body": "name=a", "content_length": ""}, 411, "no Content-Length"),
         ({"body": "name=" + "a" * 200, "CGIKIT_MAX_BODY": "100"}, 413, "larger than 100 bytes"),
         ({"body": "a=1&b=2&c=3&d=4", "CGIKIT_MAX_FIELDS": "3"}, 413, "more than 3 fields"),
+        # A chunked body: read to its end (else Apache cuts the answer short), then refused.
+        (
+            {"body": "name=a", "content_length": "", "HTTP_TRANSFER_ENCODING": "chunked"},
+            411,
+            "Send the form with a Content-Length.",
+        ),
+        (
+            {
+                "body": "a" * 300,
+                "content_length": "",
+                "HTTP_TRANSFER_ENCODING": "chunked",
+                "CGIKIT_MAX_BODY": "100",
+            },
+            413,
+            "larger than 100 bytes",
+        ),
     ],
 )
 def test_malformed_posts_get_a_clear_4xx(kwargs, status, message):

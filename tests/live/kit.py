@@ -1,0 +1,172 @@
+"""What the live checks share: the project's paths, the scenario's settings, HTTP(S) from both
+sides of a test host, the playbook run against the hosts, and what the hosts stored."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import httpprobe
+import testinfra
+
+PROJECT = Path(__file__).resolve().parents[2]
+SCRIPTS = sorted(path for path in (PROJECT / "cgi-bin").iterdir() if path.is_file())
+LIB_FILES = sorted((PROJECT / "cgi-bin" / "lib").glob("*.py"))
+CGI_DIR = "/usr/lib/cgi-bin"
+LIB_DIR = "/usr/local/lib/apache-cgi-kit"
+WEB_USER = "www-data"
+# Sent to the hosts to make requests from inside them.
+PROBE_SOURCE = Path(httpprobe.__file__).read_text()
+# What the scenario's play set (apache_https_port, apache_https_redirect).
+HTTPS_PORT = int(os.environ.get("KIT_HTTPS_PORT", "443"))
+HTTP_REDIRECTS = os.environ.get("KIT_HTTP_REDIRECTS", "yes") == "yes"
+# The CA clients trust: the one that signed the certificate the scenario gave
+# the play (a file on the controller), or else the host's own CA.
+TRUSTED_CA = os.environ.get("KIT_TRUSTED_CA", "")
+HOST_CA = "/etc/ssl/certs/apache-cgi-kit-ca.pem"
+DATA_DIR = "/var/lib/apache-cgi-kit"
+DB = f"{DATA_DIR}/kit.sqlite3"
+PASSWORD = os.environ.get("KIT_DASHBOARD_PASSWORD", "")
+SAME_ORIGIN = {"Sec_Fetch_Site": "same-origin"}
+# The play recap's line for each host: name, changed, unreachable, failed.
+RECAP = re.compile(
+    r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE
+)
+
+
+class Reply:
+    """An HTTP response as a user sees it."""
+
+    def __init__(self, raw: dict) -> None:
+        self.status: int = raw["status"]
+        self.headers: dict[str, str] = {name.lower(): value for name, value in raw["headers"]}
+        self.header_names: list[str] = [name.lower() for name, _ in raw["headers"]]
+        self.raw_headers: list[tuple[str, str]] = [(name, value) for name, value in raw["headers"]]
+        self.body: str = raw["body"]
+
+    def __repr__(self) -> str:
+        return f"<Reply {self.status} {self.headers} {self.body[:300]!r}>"
+
+
+def published_port(container: str, port: int = 80) -> int:
+    """The loopback port on the controller that podman publishes for a container port."""
+    output = subprocess.run(
+        ["podman", "port", container, f"{port}/tcp"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return int(output.strip().splitlines()[0].rsplit(":", 1)[1])
+
+
+def host_names(pytestconfig) -> list[str]:
+    """The names of the hosts under test (--hosts), as the inventory knows them."""
+    specs = pytestconfig.getoption("hosts").split(",")
+    return [testinfra.get_host(spec).backend.get_hostname() for spec in specs]
+
+
+def trusted_ca(host) -> str:
+    """The PEM of the CA that HTTPS clients of this host trust."""
+    return Path(TRUSTED_CA).read_text() if TRUSTED_CA else host.file(HOST_CA).content_string
+
+
+class Client:
+    """HTTPS (or plain HTTP) to one test host, from inside it or from the controller.
+
+    HTTPS trusts only the host's own CA certificate, read from the host.
+    """
+
+    def __init__(self, host, side: str, scheme: str = "https", port: int | None = None) -> None:
+        self.host = host
+        self.side = side
+        port = port or (HTTPS_PORT if scheme == "https" else 80)
+        self.port = (
+            published_port(host.backend.get_hostname(), port) if side == "controller" else port
+        )
+        self.certificate = trusted_ca(host) if scheme == "https" else None
+
+    def request(self, method: str, path: str, body: str = "", **headers: str) -> Reply:
+        """Send a request; header names use underscores for dashes (Content_Type)."""
+        args = {
+            "port": self.port,
+            "method": method,
+            "path": path,
+            "body": body,
+            "headers": {name.replace("_", "-"): value for name, value in headers.items()},
+            "certificate": self.certificate,
+        }
+        if self.side == "controller":
+            return Reply(httpprobe.exchange(**args))
+        result = self.host.run("python3 -c %s %s", PROBE_SOURCE, json.dumps(args))
+        assert result.rc == 0, result.stderr
+        return Reply(json.loads(result.stdout))
+
+    def get(self, path: str, **headers: str) -> Reply:
+        return self.request("GET", path, **headers)
+
+    def post_form(self, path: str, body: str, **headers: str) -> Reply:
+        headers.setdefault("Content_Type", "application/x-www-form-urlencoded")
+        return self.request("POST", path, body, **headers)
+
+
+def playbook(*args: str) -> subprocess.CompletedProcess:
+    """Run the project's playbook against the scenario's hosts; its output as text."""
+    return subprocess.run(
+        playbook_command(*args),
+        cwd=PROJECT,
+        env=playbook_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def playbook_command(*args: str) -> list[str]:
+    """ansible-playbook with Molecule's inventory of the scenario's hosts."""
+    return ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "playbook.yml", *args]
+
+
+def playbook_env() -> dict[str, str]:
+    env = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"))
+    env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PYTHONUNBUFFERED="1")
+    return env
+
+
+def changes(result: subprocess.CompletedProcess) -> list[tuple[str, str]]:
+    """(changed, failed) per host, from the play recap."""
+    return [(changed, failed) for _, changed, _, failed in RECAP.findall(result.stdout)]
+
+
+def changed_tasks(result: subprocess.CompletedProcess) -> list[str]:
+    """The names of the tasks (and handlers) that reported a change, in order."""
+    names, task = [], ""
+    for line in result.stdout.splitlines():
+        if line.startswith(("TASK [", "RUNNING HANDLER [")):
+            task = line.split("[", 1)[1].rsplit("]", 1)[0]
+        elif line.startswith("changed: ") and (not names or names[-1] != task):
+            names.append(task)
+    return names
+
+
+def basic(user: str, password: str) -> str:
+    """An Authorization header value for Basic auth."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def stored(host, name: str | None = None) -> int:
+    """Rows in the database (with this name), read by the web server's user."""
+    query = "SELECT count(*) FROM feedback" + (" WHERE name = ?" if name else "")
+    code = (
+        f"import sqlite3, sys; c = sqlite3.connect('file:{DB}?mode=ro', uri=True); "
+        "print(c.execute(sys.argv[1], sys.argv[2:]).fetchone()[0])"
+    )
+    args = [name] if name else []
+    return int(
+        host.check_output(
+            f"runuser -u {WEB_USER} -- python3 -c %s %s" + " %s" * len(args), code, query, *args
+        )
+    )

@@ -1,0 +1,162 @@
+"""Fuzzing the shared request handling with random methods, headers, lengths, encodings, bodies.
+
+Whatever arrives, ``cgikit.respond`` answers with the script's page or one of the
+kit's own 4xx pages: never its plain 500 (which would mean an unexpected exception),
+never markup from the input.  ``KIT_FUZZ_EXAMPLES`` sets how many inputs each test
+tries (scripts/test runs a long round; a plain ``pytest`` a short one).
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import io
+import os
+import sys
+
+import pytest
+from cgirun import CGI_BIN
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(CGI_BIN / "lib"))
+import cgikit
+
+EXAMPLES = int(os.environ.get("KIT_FUZZ_EXAMPLES", "200"))
+FORM = "application/x-www-form-urlencoded"
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+# Pieces of form data, good and bad: names, escapes broken and whole, markup, controls.
+TOKENS = st.sampled_from(
+    [
+        *("name", "happy", "sad", "mood", "message", "page", "thanks", "neutral", "Ada", "1"),
+        *("=", "&", "+", "%", "%2", "%zz", "%FF", "%C3%A9", "%E2%82%AC", "%C3", "%00", "%0D%0A"),
+        *("%3Cscript%3E", "<script>", "<", ">", '"', "'", ";", " ", "é", "\x00", "\r\n", "\x7f"),
+    ]
+)
+FORM_TEXT = st.lists(TOKENS, max_size=40).map("".join)
+METHODS = st.one_of(
+    st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "get", "post", ""]),
+    st.text(max_size=10),
+)
+LENGTHS = st.one_of(
+    st.none(),
+    st.integers(-5, 10**7).map(str),
+    st.from_regex(r"0*[0-9]{1,40}", fullmatch=True),
+    st.sampled_from(["", " 5", "5 ", "+5", "0x10", "\u0661\u0662", "\u00b2", "1e3"]),
+    st.text(max_size=12),
+)
+CONTENT_TYPES = st.one_of(
+    st.none(),
+    st.sampled_from(
+        [
+            *(
+                FORM,
+                f"{FORM}; charset=utf-8",
+                f'{FORM}; charset="UTF-8"',
+                f"{FORM}; charset=latin1",
+            ),
+            *("APPLICATION/X-WWW-FORM-URLENCODED", "multipart/form-data; boundary=x", "text/plain"),
+        ]
+    ),
+    st.text(max_size=40),
+)
+LIMITS = st.one_of(st.none(), st.sampled_from(["", "0", "1", "8", "100", "abc", "-1", "9" * 12]))
+FETCH_SITES = st.one_of(st.none(), st.sampled_from(["same-origin", "cross-site", "none", ""]))
+
+
+def load_script(name: str):
+    """A script of cgi-bin/ as a module, for its ``handle`` function."""
+    spec = importlib.util.spec_from_file_location(name.removesuffix(".py"), CGI_BIN / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+HANDLERS = {name: load_script(name).handle for name in ("hello.py", "feedback.py", "dashboard.py")}
+
+
+@st.composite
+def requests(draw) -> tuple[dict[str, str], bytes]:
+    """A CGI environment and a request body, each part random or nearly right."""
+    environ = {
+        "REQUEST_METHOD": draw(METHODS),
+        "QUERY_STRING": draw(st.one_of(FORM_TEXT, st.text(max_size=60))),
+        "HTTP_HOST": "localhost",
+    }
+    optional = {
+        "CONTENT_LENGTH": draw(LENGTHS),
+        "CONTENT_TYPE": draw(CONTENT_TYPES),
+        "CGIKIT_MAX_BODY": draw(LIMITS),
+        "CGIKIT_MAX_FIELDS": draw(LIMITS),
+        "HTTP_SEC_FETCH_SITE": draw(FETCH_SITES),
+        "HTTP_ORIGIN": draw(st.one_of(st.none(), st.just("http://localhost"))),
+        "HTTPS": draw(st.one_of(st.none(), st.just("on"))),
+    }
+    environ.update({name: value for name, value in optional.items() if value is not None})
+    body = draw(st.one_of(FORM_TEXT.map(str.encode), st.binary(max_size=200)))
+    if draw(st.booleans()):  # mostly, the length the body really has
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return environ, body
+
+
+def status_of(output: bytes) -> int:
+    head, separator, _ = output.partition(b"\r\n\r\n")
+    assert separator, output[:200]
+    return int(head.split(b"\r\n", 1)[0].split()[1])
+
+
+@pytest.fixture(autouse=True)
+def database(database, monkeypatch):
+    """The feedback and dashboard scripts store in this test's own database."""
+    monkeypatch.setitem(cgikit.ENVIRON, "CGIKIT_DB", str(database))
+    return database
+
+
+@pytest.mark.parametrize("script", sorted(HANDLERS))
+@FUZZ
+@given(request=requests())
+def test_any_request_gets_the_page_or_a_4xx(script, request, capsys):
+    environ, body = request
+    output = cgikit.respond(HANDLERS[script], environ, io.BytesIO(body))
+    status = status_of(output)
+    assert status < 500, (status, capsys.readouterr().err[-2000:])
+    assert b"<script" not in output.lower()
+    head = output.partition(b"\r\n\r\n")[0].decode("latin-1")
+    lines = head.split("\r\n")
+    assert not any("\r" in line or "\n" in line for line in lines)  # no header but the kit's
+    if environ.get("REQUEST_METHOD", "").upper() == "HEAD":
+        assert output.endswith(b"\r\n\r\n")
+
+
+def parse_or_refuse(data: str, max_fields: int):
+    """The parsed fields, or the kit's refusal."""
+    try:
+        return cgikit.parse_fields(data, max_fields), None
+    except cgikit.HTTPError as error:
+        return {}, error
+
+
+@FUZZ
+@given(data=FORM_TEXT, max_fields=st.integers(1, 50))
+def test_parse_fields_returns_text_or_a_4xx(data, max_fields):
+    fields, error = parse_or_refuse(data, max_fields)
+    if error:
+        assert error.status in (400, 413)
+        return
+    assert sum(len(values) for values in fields.values()) <= max_fields
+    for name, values in fields.items():
+        assert isinstance(name, str)
+        assert all(isinstance(value, str) for value in values)
+
+
+@FUZZ
+@given(text=st.text())
+def test_escape_leaves_no_markup(text):
+    escaped = cgikit.escape(text)
+    assert not set("<>\"'") & set(escaped)
+    assert html.unescape(escaped) == text
