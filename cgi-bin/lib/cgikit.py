@@ -365,6 +365,15 @@ def run(
     handle: Callable[[Request], Response],
     methods: tuple[str, ...] = ("GET", "HEAD", "POST"),
 ) -> None:
-    """Serve one CGI request with ``handle`` and write the response to stdout."""
+    """Serve one CGI request with ``handle``, write the response to stdout, and exit.
+
+    Once the response is out, the interpreter's own teardown (unloading every
+    module) would only cost time, about a tenth of the start-up, before
+    Apache sees the end of the output: the process ends at once instead.
+    Nothing is left to flush: the kit's code closes its database connection
+    before the response is built, and stderr is flushed here.
+    """
     sys.stdout.buffer.write(respond(handle, ENVIRON, sys.stdin.buffer, methods))
     sys.stdout.buffer.flush()
+    sys.stderr.flush()
+    posix._exit(0)
