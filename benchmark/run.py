@@ -389,7 +389,7 @@ def markdown(results: dict) -> str:
             )
             lines.append(
                 f"| {release} | {endpoint.name} | {m['rps']:.0f} | {m['p50_ms']:.1f} "
-                f"| {m['p99_ms']:.1f} | {m['ratio']:.2f} | {target} |"
+                f"| {m['p99_ms']:.1f} | {m['ratio']:.3f} | {target} |"
             )
     return "\n".join(lines) + "\n"
 
