@@ -3,7 +3,7 @@
 while another process reads the dashboard, and report what happened.
 
     scripts/load_test.py https://127.0.0.1:8443/cgi-bin/feedback.py --requests 2000 \\
-        --processes 4 --concurrency 16 --certificate /etc/ssl/certs/apache-cgi-kit-ca.pem \\
+        --processes 4 --concurrency 16 --certificate /etc/apache2/ssl/apache-cgi-kit-ca.pem \\
         --read https://127.0.0.1:8443/cgi-bin/dashboard.py --user admin --password ...
 
 HTTPS trusts the system's CAs, or with ``--certificate`` exactly that CA

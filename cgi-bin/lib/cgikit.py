@@ -364,16 +364,20 @@ def respond(
 def run(
     handle: Callable[[Request], Response],
     methods: tuple[str, ...] = ("GET", "HEAD", "POST"),
+    exit_now: bool = False,
 ) -> None:
-    """Serve one CGI request with ``handle``, write the response to stdout, and exit.
+    """Serve one CGI request with ``handle`` and write the response to stdout.
 
-    Once the response is out, the interpreter's own teardown (unloading every
-    module) would only cost time, about a tenth of the start-up, before
-    Apache sees the end of the output: the process ends at once instead.
-    Nothing is left to flush: the kit's code closes its database connection
-    before the response is built, and stderr is flushed here.
+    With ``exit_now`` the process ends as soon as the response is out: the
+    interpreter's teardown (unloading every module) would only cost time,
+    about a tenth of the start-up, before Apache sees the end of the output.
+    Only for code that leaves nothing to clean up: ``finally`` blocks that
+    are still open and ``atexit`` handlers do not run.  The kit's own scripts
+    use it; their database connection is closed before the response is built.
     """
+    sys.stdout.flush()
     sys.stdout.buffer.write(respond(handle, ENVIRON, sys.stdin.buffer, methods))
     sys.stdout.buffer.flush()
-    sys.stderr.flush()
-    posix._exit(0)
+    if exit_now:
+        sys.stderr.flush()
+        posix._exit(0)

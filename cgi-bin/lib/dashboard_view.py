@@ -84,4 +84,4 @@ def handle(request: cgikit.Request) -> cgikit.Response:
 
 def main() -> None:
     """Serve the request Apache started this script for."""
-    cgikit.run(handle, methods=("GET", "HEAD"))
+    cgikit.run(handle, methods=("GET", "HEAD"), exit_now=True)

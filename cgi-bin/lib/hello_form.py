@@ -53,4 +53,4 @@ def handle(request: cgikit.Request) -> cgikit.Response:
 
 def main() -> None:
     """Serve the request Apache started this script for."""
-    cgikit.run(handle)
+    cgikit.run(handle, exit_now=True)

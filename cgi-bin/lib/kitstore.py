@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 DEFAULT_DB = "/var/lib/apache-cgi-kit/kit.sqlite3"
 DEFAULT_BUSY_MS = 5000
 MOODS = ("delighted", "happy", "neutral", "sad", "angry")
+HEALTH_WRITE_EVERY = 5  # seconds
 
 # Each entry moves the schema one version up; PRAGMA user_version records
 # how many have run.  Append only: never edit a migration that has shipped.
@@ -124,14 +125,19 @@ def feedback_page(limit: int, offset: int) -> tuple[list[tuple], int, dict[str, 
 def check_writable() -> None:
     """Prove the database can be written: commit a write, as a submission would.
 
-    Taking the write lock alone is not enough: a read-only file or a full disk
-    only show when something is written.
+    Taking the write lock alone is not enough: a read-only file or a full
+    disk only show when something is written.  The row changes at most every
+    few seconds (HEALTH_WRITE_EVERY), so that a flood of health checks can't
+    keep submissions waiting on disk writes; in between, the statement still
+    needs a writable database and the write lock.
     """
 
     def write(connection: sqlite3.Connection) -> None:
         connection.execute(
-            "INSERT OR REPLACE INTO health (id, checked)"
-            " VALUES (1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+            "INSERT INTO health (id, checked) VALUES (1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))"
+            " ON CONFLICT (id) DO UPDATE SET checked = excluded.checked"
+            " WHERE checked <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?)",
+            (f"-{HEALTH_WRITE_EVERY} seconds",),
         )
 
     with_connection(write)

@@ -27,7 +27,7 @@ HTTP_REDIRECTS = os.environ.get("KIT_HTTP_REDIRECTS", "yes") == "yes"
 # The CA clients trust: the one that signed the certificate the scenario gave
 # the play (a file on the controller), or else the host's own CA.
 TRUSTED_CA = os.environ.get("KIT_TRUSTED_CA", "")
-HOST_CA = "/etc/ssl/certs/apache-cgi-kit-ca.pem"
+HOST_CA = "/etc/apache2/ssl/apache-cgi-kit-ca.pem"
 DATA_DIR = "/var/lib/apache-cgi-kit"
 DB = f"{DATA_DIR}/kit.sqlite3"
 PASSWORD = os.environ.get("KIT_DASHBOARD_PASSWORD", "")
@@ -170,3 +170,39 @@ def stored(host, name: str | None = None) -> int:
             f"runuser -u {WEB_USER} -- python3 -c %s %s" + " %s" * len(args), code, query, *args
         )
     )
+
+
+def make_certificate(folder, name: str) -> tuple[str, str]:
+    """A self-signed certificate for ``name`` and a key that does NOT belong to it (PEM files)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    signing_key, other_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(signing_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(signing_key, hashes.SHA256())
+    )
+    certificate_file, key_file = folder / "server.pem", folder / "other.key"
+    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        other_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(certificate_file), str(key_file)

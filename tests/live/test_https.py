@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
+from pathlib import Path
 
+import httpprobe
 import pytest
-from kit import HTTP_REDIRECTS, HTTPS_PORT, PASSWORD, basic, published_port, trusted_ca
+from kit import (
+    HTTP_REDIRECTS,
+    HTTPS_PORT,
+    PASSWORD,
+    basic,
+    make_certificate,
+    published_port,
+    trusted_ca,
+)
 
 STAPLING = os.environ.get("KIT_EXPECTED_STAPLING", "no") == "yes"
 HSTS = "max-age=63072000"
@@ -150,7 +161,7 @@ def test_dashboard_credentials_are_never_accepted_over_plain_http(plain_http):
 
 def test_dashboard_asks_for_the_password_over_https(http):
     reply = http.get("/cgi-bin/dashboard.py")
-    assert reply.status == (401 if PASSWORD else 403)
+    assert reply.status == 401
 
 
 def test_cookies_get_the_missing_flags_over_https(http):
@@ -173,7 +184,7 @@ if not HTTP_REDIRECTS:
 
 
 def test_keys_are_readable_by_root_only(host):
-    keys = host.run("find /etc/ssl/private -name 'apache-cgi-kit*.key'").stdout.split()
+    keys = host.run("find /etc/apache2/ssl -name 'apache-cgi-kit*.key'").stdout.split()
     assert keys
     for key in keys:
         file = host.file(key)
@@ -191,12 +202,23 @@ def test_debian_default_sites_are_off_and_the_kits_are_on(host):
     assert sorted(enabled) == ["cgi-kit-http.conf", "cgi-kit-https.conf"]
 
 
-def test_a_certificate_the_host_does_not_trust_is_refused(host):
-    """The pinned client really verifies: the system CAs alone don't trust this server."""
+def test_the_host_itself_does_not_trust_the_kits_ca(host):
+    """Asked by its own name, the server's certificate fails only for its issuer: the
+    kit's CA is no trusted root on the host (it lives outside /etc/ssl/certs)."""
+    name = host.backend.get_hostname()
     result = host.run(
         "python3 -c %s %s",
         "import sys, urllib.request as u; u.urlopen(sys.argv[1])",
-        f"https://127.0.0.1:{HTTPS_PORT}/",
+        f"https://{name}:{HTTPS_PORT}/",
     )
     assert result.rc != 0
     assert "CERTIFICATE_VERIFY_FAILED" in result.stderr
+    assert "unable to get local issuer certificate" in result.stderr, result.stderr[-500:]
+
+
+def test_a_client_pinned_to_another_ca_is_refused(host, tmp_path):
+    """The tests' pinned client really verifies: pinned to a CA that didn't sign it, it fails."""
+    other_ca, _ = make_certificate(tmp_path, "Some other CA")
+    port = published_port(host.backend.get_hostname(), HTTPS_PORT)
+    with pytest.raises(ssl.SSLCertVerificationError, match="unable to get local issuer"):
+        httpprobe.exchange(port, "GET", "/", certificate=Path(other_ca).read_text())

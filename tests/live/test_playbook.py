@@ -5,7 +5,16 @@ from __future__ import annotations
 import os
 
 import pytest
-from kit import RECAP, TRUSTED_CA, Client, host_names, playbook
+from kit import (
+    HTTP_REDIRECTS,
+    RECAP,
+    TRUSTED_CA,
+    Client,
+    changed_tasks,
+    host_names,
+    make_certificate,
+    playbook,
+)
 
 # The scenario's apache_listen_ports, as the play's messages list them.
 HTTP_PORTS = ", ".join(os.environ.get("KIT_EXPECTED_PORTS", "80").split())
@@ -38,45 +47,23 @@ def test_without_a_password_the_dashboard_would_be_closed_to_everyone(pytestconf
     )
 
 
-def make_certificate(folder, name: str) -> tuple[str, str]:
-    """A self-signed certificate for ``name`` and a key that does NOT belong to it (PEM files)."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    signing_key, other_key = (
-        ec.generate_private_key(ec.SECP256R1()),
-        ec.generate_private_key(ec.SECP256R1()),
+def test_https_off_is_one_switch(pytestconfig):
+    """Check mode with apache_https_enabled=false alone: the redirect and HSTS follow it."""
+    first = host_names(pytestconfig)[0]
+    result = playbook("--check", "--diff", "-e", "apache_https_enabled=false", "--limit", first)
+    assert result.returncode == 0, result.stdout[-3000:]
+    changed = changed_tasks(result)
+    assert (
+        "apache_https : Enable the virtual hosts; disable Debian's own and, without HTTPS,"
+        " the HTTPS site" in changed
     )
-    subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(signing_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(signing_key, hashes.SHA256())
-    )
-    certificate_file, key_file = folder / "server.pem", folder / "other.key"
-    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        other_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return str(certificate_file), str(key_file)
+    if HTTP_REDIRECTS:
+        assert "-    Redirect permanent / https://" in result.stdout
 
 
 def test_a_key_that_does_not_match_the_certificate_changes_nothing(host, tmp_path):
     name = host.backend.get_hostname()
-    live = host.file("/etc/ssl/certs/apache-cgi-kit.pem").sha256sum
+    live = host.file("/etc/apache2/ssl/apache-cgi-kit.pem").sha256sum
     certificate, key = make_certificate(tmp_path, name)
     result = playbook(
         "-e",
@@ -90,7 +77,7 @@ def test_a_key_that_does_not_match_the_certificate_changes_nothing(host, tmp_pat
     assert "does not match the given private key; nothing was changed" in result.stdout
     recap = RECAP.findall(result.stdout)
     assert [(changed, failed) for _, changed, _, failed in recap] == [("0", "1")]
-    assert host.file("/etc/ssl/certs/apache-cgi-kit.pem").sha256sum == live
+    assert host.file("/etc/apache2/ssl/apache-cgi-kit.pem").sha256sum == live
     assert Client(host, "controller").get("/cgi-bin/hello.py").status == 200
 
 
