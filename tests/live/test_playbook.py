@@ -92,7 +92,11 @@ def test_a_key_that_does_not_match_the_certificate_changes_nothing(host, tmp_pat
         ("apache_cgi_data_dir=/var/www/html/data", "must not be inside"),
         ("apache_cgi_dashboard_password=short", "at least 12 characters long"),
         (
-            '{"apache_https_enabled": false, "apache_https_redirect": false}',
+            '{"apache_https_enabled": false, "apache_https_hsts": true}',
+            "(HSTS and a redirect to HTTPS need HTTPS)",
+        ),
+        (
+            '{"apache_https_enabled": false, "apache_https_redirect": true}',
             "(HSTS and a redirect to HTTPS need HTTPS)",
         ),
         ("apache_https_certificate_key=x", "a key without a certificate"),
