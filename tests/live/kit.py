@@ -172,18 +172,24 @@ def stored(host, name: str | None = None) -> int:
     )
 
 
-def make_certificate(folder, name: str) -> tuple[str, str]:
-    """A self-signed certificate for ``name`` and a key that does NOT belong to it (PEM files)."""
+def make_certificate(folder, name: str, key_type: str = "mismatched") -> tuple[str, str]:
+    """A self-signed certificate for ``name`` and a key, as PEM files.
+
+    ``key_type`` "mismatched": a P-256 certificate and a key that does NOT belong
+    to it; "rsa1024": a matching pair whose key is too weak for Mozilla's profile.
+    """
     import datetime
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    signing_key, other_key = (
-        ec.generate_private_key(ec.SECP256R1()),
-        ec.generate_private_key(ec.SECP256R1()),
-    )
+    if key_type == "rsa1024":
+        signing_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+        given_key = signing_key
+    else:
+        signing_key = ec.generate_private_key(ec.SECP256R1())
+        given_key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.timezone.utc)
     certificate = (
@@ -196,10 +202,10 @@ def make_certificate(folder, name: str) -> tuple[str, str]:
         .not_valid_after(now + datetime.timedelta(days=30))
         .sign(signing_key, hashes.SHA256())
     )
-    certificate_file, key_file = folder / "server.pem", folder / "other.key"
+    certificate_file, key_file = folder / "server.pem", folder / "given.key"
     certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
-        other_key.private_bytes(
+        given_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),

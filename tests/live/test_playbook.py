@@ -61,10 +61,17 @@ def test_https_off_is_one_switch(pytestconfig):
         assert "-    Redirect permanent / https://" in result.stdout
 
 
-def test_a_key_that_does_not_match_the_certificate_changes_nothing(host, tmp_path):
+@pytest.mark.parametrize(
+    ("key_type", "message"),
+    [
+        ("mismatched", "does not match the given private key; nothing was changed"),
+        ("rsa1024", "(RSA, 1024 bits) is weaker than Mozilla's intermediate profile allows"),
+    ],
+)
+def test_a_certificate_that_cannot_serve_changes_nothing(host, tmp_path, key_type, message):
     name = host.backend.get_hostname()
     live = host.file("/etc/apache2/ssl/apache-cgi-kit.pem").sha256sum
-    certificate, key = make_certificate(tmp_path, name)
+    certificate, key = make_certificate(tmp_path, name, key_type)
     result = playbook(
         "-e",
         f"apache_https_certificate_file={certificate}",
@@ -74,7 +81,7 @@ def test_a_key_that_does_not_match_the_certificate_changes_nothing(host, tmp_pat
         name,
     )
     assert result.returncode != 0
-    assert "does not match the given private key; nothing was changed" in result.stdout
+    assert message in result.stdout
     recap = RECAP.findall(result.stdout)
     assert [(changed, failed) for _, changed, _, failed in recap] == [("0", "1")]
     assert host.file("/etc/apache2/ssl/apache-cgi-kit.pem").sha256sum == live
