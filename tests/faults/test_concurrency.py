@@ -6,7 +6,11 @@ from __future__ import annotations
 import uuid
 
 import load_test
+import pytest
 from kit import DB, PASSWORD, PROJECT, WEB_USER, basic, published_port, trusted_ca
+
+# Afterwards a live request shows that the host still serves.
+pytestmark = pytest.mark.usefixtures("serving")
 
 REQUESTS = 2000
 PROCESSES = 4

@@ -14,6 +14,9 @@ import httpprobe
 import pytest
 from kit import published_port, trusted_ca
 
+# After each case a live request shows that the host still serves.
+pytestmark = pytest.mark.usefixtures("serving")
+
 HELLO = "/cgi-bin/hello.py"
 FEEDBACK = "/cgi-bin/feedback.py"
 FORM = "Content-Type: application/x-www-form-urlencoded\r\n"
@@ -192,6 +195,17 @@ CASES = [
         post(b"name=%3Cscript%3Ealert(1)%3C%2Fscript%3E"),
         (200,),
         expect_in_body="Hello, &lt;script&gt;alert(1)&lt;/script&gt;!",
+    ),
+    Case(
+        "raw markup in the query string",
+        request("GET", f"{HELLO}?name=<script>alert(1)</script>"),
+        (200,),
+        expect_in_body="Hello, &lt;script&gt;alert(1)&lt;/script&gt;!",
+    ),
+    Case(
+        "raw markup in the path",
+        request("GET", "/cgi-bin/<script>alert(1)</script>"),
+        (400, 403, 404),
     ),
     Case("a field sent twice", post(b"name=a&name=b"), (400,)),
     Case(

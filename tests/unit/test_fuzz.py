@@ -24,6 +24,7 @@ import cgikit
 import dashboard_view
 import feedback_form
 import hello_form
+import kitstore
 
 EXAMPLES = int(os.environ.get("KIT_FUZZ_EXAMPLES", "200"))
 FORM = "application/x-www-form-urlencoded"
@@ -71,7 +72,11 @@ CONTENT_TYPES = st.one_of(
     st.text(max_size=40),
 )
 LIMITS = st.one_of(st.none(), st.sampled_from(["", "0", "1", "8", "100", "abc", "-1", "9" * 12]))
-FETCH_SITES = st.one_of(st.none(), st.sampled_from(["same-origin", "cross-site", "none", ""]))
+FETCH_SITES = st.one_of(
+    st.none(), st.sampled_from(["same-origin", "cross-site", "none", ""]), st.text(max_size=12)
+)
+ORIGINS = st.sampled_from(["http://localhost", "https://localhost"])
+HEADER_NAMES = st.from_regex(r"HTTP_[A-Z0-9_]{1,24}", fullmatch=True)
 
 
 HANDLERS = {
@@ -110,11 +115,13 @@ def requests(draw) -> tuple[dict[str, str], bytes]:
     method = draw(VERBS)
     form = draw(FORMS)
     in_body = draw(st.booleans())
-    environ = {
-        "REQUEST_METHOD": method,
-        "QUERY_STRING": draw(FORMS) if in_body else form,
-        "HTTP_HOST": "localhost",
-    }
+    # Any other headers a client may send (CGI passes them as HTTP_*).
+    environ = draw(st.dictionaries(HEADER_NAMES, st.text(max_size=40), max_size=4))
+    environ.update(
+        REQUEST_METHOD=method,
+        QUERY_STRING=draw(FORMS) if in_body else form,
+        HTTP_HOST=draw(st.one_of(st.just("localhost"), st.text(max_size=30))),
+    )
     optional = {
         "CONTENT_TYPE": draw(
             st.sampled_from([FORM, FORM, "other"]).flatmap(
@@ -124,7 +131,7 @@ def requests(draw) -> tuple[dict[str, str], bytes]:
         "CGIKIT_MAX_BODY": draw(st.one_of(st.none(), LIMITS)),
         "CGIKIT_MAX_FIELDS": draw(st.one_of(st.none(), LIMITS)),
         "HTTP_SEC_FETCH_SITE": draw(FETCH_SITES),
-        "HTTP_ORIGIN": draw(st.one_of(st.none(), st.just("http://localhost"))),
+        "HTTP_ORIGIN": draw(st.one_of(st.none(), ORIGINS, st.text())),
         "HTTPS": draw(st.one_of(st.none(), st.just("on"))),
         "HTTP_TRANSFER_ENCODING": draw(st.sampled_from([None, None, None, "chunked"])),
     }
@@ -202,3 +209,37 @@ def test_escape_leaves_no_markup(text):
     escaped = cgikit.escape(text)
     assert not set("<>\"'") & set(escaped)
     assert html.unescape(escaped) == text
+
+
+# Text a browser can send: any character but lone surrogates (which have no UTF-8).
+SENDABLE = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+# Names with spaces around them too: the form stores a name without them.
+NAMES = st.tuples(st.sampled_from(["", " ", "\t "]), SENDABLE, st.sampled_from(["", " "])).map(
+    "".join
+)
+MOOD_VALUES = st.one_of(st.sampled_from(kitstore.MOODS), SENDABLE)
+MESSAGES = st.one_of(SENDABLE, st.text(st.characters(blacklist_categories=("Cs",)), max_size=1100))
+
+
+@FUZZ
+@given(name=NAMES, mood=MOOD_VALUES, message=MESSAGES)
+def test_a_feedback_post_is_stored_as_sent_or_refused_and_stored_nowhere(name, mood, message, rows):
+    """Same-origin feedback POSTs of any text reach the storing path: each one is either
+    stored once, exactly as sent, and answered 303, or answered 400 and stored nowhere."""
+    body = urllib.parse.urlencode({"name": name, "mood": mood, "message": message}).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": FORM,
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_HOST": "localhost",
+        "HTTP_SEC_FETCH_SITE": "same-origin",
+    }
+    before = rows()
+    output = cgikit.respond(feedback_form.handle, environ, io.BytesIO(body))
+    status = status_of(output)
+    if status == 303:
+        assert rows() == [*before, (name.strip(), mood, message.replace("\r\n", "\n"))]
+    else:
+        assert status == 400, output[:500]
+        assert rows() == before
+        assert b"<zq" not in output.lower()
