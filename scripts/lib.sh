@@ -10,7 +10,7 @@ say() { printf '\n==> %s\n' "$*"; }
 require_root() {
   if [[ $EUID -ne 0 ]]; then
     if command -v sudo >/dev/null 2>&1; then
-      exec sudo --preserve-env=DEBIAN_MIRROR,KIT_VENV,CI "$0" "$@"
+      exec sudo --preserve-env=DEBIAN_MIRROR,KIT_VENV,CI,ANSIBLE_STRATEGY "$0" "$@"
     fi
     echo "$(basename "$0"): run as root (or install sudo)" >&2
     exit 1
@@ -42,6 +42,14 @@ ensure_venv() {
     echo "$digest" > "$stamp"
   fi
   export PATH=$VENV_DIR/bin:$PATH
+}
+
+# Where Mitogen's strategy plugins are, so that ANSIBLE_STRATEGY=mitogen_linear
+# works (opt-in; Ansible's own linear strategy stays the default).
+use_mitogen_plugins() {
+  ANSIBLE_STRATEGY_PLUGINS=$("$VENV_DIR/bin/python" -c \
+    'import ansible_mitogen.plugins.strategy as s, os; print(os.path.dirname(s.__file__))')
+  export ANSIBLE_STRATEGY_PLUGINS
 }
 
 # Podman's defaults work on most machines; hosts with a hybrid cgroup layout

@@ -113,12 +113,21 @@ class Client:
         return self.request("POST", path, body, **headers)
 
 
-def playbook(*args: str) -> subprocess.CompletedProcess:
-    """Run the project's playbook against the scenario's hosts; its output as text."""
+def playbook(*args: str, strategy: str = "") -> subprocess.CompletedProcess:
+    """Run the project's playbook against the scenario's hosts; its output as text.
+
+    ``strategy`` "mitogen_linear" runs it with Mitogen's strategy (opt-in, see the README).
+    """
+    env = playbook_env()
+    if strategy:
+        import ansible_mitogen.plugins.strategy
+
+        plugins = os.path.dirname(ansible_mitogen.plugins.strategy.__file__)
+        env.update(ANSIBLE_STRATEGY=strategy, ANSIBLE_STRATEGY_PLUGINS=plugins)
     return subprocess.run(
         playbook_command(*args),
         cwd=PROJECT,
-        env=playbook_env(),
+        env=env,
         capture_output=True,
         text=True,
         check=False,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
 from kit import (
@@ -33,6 +35,19 @@ def test_check_diff_on_converged_hosts_changes_nothing(pytestconfig):
     assert ("from a CA made on the host" in result.stdout) is not bool(TRUSTED_CA)
 
 
+def test_the_play_run_with_mitogen_finds_nothing_to_change(pytestconfig):
+    """Mitogen's strategy (opt-in) runs the same play: on the converged hosts, a real run
+    changes nothing and fails nothing."""
+    result = playbook(strategy="mitogen_linear")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # ansible-core's word that a strategy of another package ran (Mitogen's, found there).
+    assert "strategy plugins not included in ansible.builtin" in result.stderr
+    assert "TASK [apache_cgi : Deploy the scripts]" in result.stdout
+    recap = RECAP.findall(result.stdout)
+    assert len(recap) == len(host_names(pytestconfig))
+    assert {(changed, failed) for _, changed, _, failed in recap} == {("0", "0")}
+
+
 def test_without_a_password_the_dashboard_would_be_closed_to_everyone(pytestconfig):
     """Check mode with the password unset: the dashboard is denied and the hash file goes."""
     first = host_names(pytestconfig)[0]
@@ -59,6 +74,43 @@ def test_https_off_is_one_switch(pytestconfig):
     )
     if HTTP_REDIRECTS:
         assert "-    Redirect permanent / https://" in result.stdout
+
+
+if TRUSTED_CA:
+
+    def test_the_certificate_given_as_vault_content_serves_as_the_files_do(pytestconfig, tmp_path):
+        """The scenario gives the certificate and key as files on the controller; given
+        instead as content encrypted with Ansible Vault, they are the same: check mode
+        with --diff finds nothing to change."""
+        tls = Path(TRUSTED_CA).parent
+        password = tmp_path / "vault-password"
+        password.write_text("a test-only vault password\n")
+        lines = ["apache_https_certificate_file: ''", "apache_https_certificate_key_file: ''"]
+        encrypt = ["ansible-vault", "encrypt_string", "--vault-password-file", str(password)]
+        for name, file in [
+            ("apache_https_certificate", "server-chain.pem"),
+            ("apache_https_certificate_key", "server.key"),
+        ]:
+            encrypted = subprocess.run(
+                [*encrypt, "--stdin-name", name],
+                input=(tls / file).read_text(),
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            assert "$ANSIBLE_VAULT;" in encrypted
+            lines.append(encrypted)
+        vault_vars = tmp_path / "vault.yml"
+        vault_vars.write_text("\n".join(lines) + "\n")
+        result = playbook(
+            "--check", "--diff", "-e", f"@{vault_vars}", "--vault-password-file", str(password)
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert "TASK [apache_https : Install the given private key]" in result.stdout
+        recap = RECAP.findall(result.stdout)
+        assert len(recap) == len(host_names(pytestconfig))
+        assert {(changed, failed) for _, changed, _, failed in recap} == {("0", "0")}
+        assert "--- before" not in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -107,6 +159,7 @@ def test_a_certificate_that_cannot_serve_changes_nothing(host, tmp_path, key_typ
             "(HSTS and a redirect to HTTPS need HTTPS)",
         ),
         ("apache_https_certificate_key=x", "a key without a certificate"),
+        ("apache_https_certificate=x", "a certificate without a key can't work"),
         (
             "apache_https_port=80",
             f"that is not also in apache_listen_ports ({HTTP_PORTS}); got 80.",
