@@ -44,6 +44,14 @@ class Watch:
         return len(self.statuses) >= 3 and set(self.statuses) == {200}
 
 
+def apache_configuration(host) -> str:
+    """Every file and link under /etc/apache2 with its checksum or target: the whole state."""
+    return host.check_output(
+        "cd /etc/apache2 && { find . -type l -printf '%p -> %l\\n';"
+        " find . -type f -exec sha256sum {} +; } | sort"
+    )
+
+
 @pytest.fixture
 def site(host) -> Client:
     """HTTPS to the host from the controller."""

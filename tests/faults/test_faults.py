@@ -14,12 +14,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import HELLO, Watch
+from conftest import HELLO, Watch, apache_configuration
 from kit import (
     DB,
     PROJECT,
     SAME_ORIGIN,
     WEB_USER,
+    all_rows,
     changed_tasks,
     changes,
     playbook,
@@ -34,14 +35,6 @@ SERVICE_TASK = "apache : Start Apache and enable it at boot"
 HEADER_CHANGE = json.dumps({"apache_security_headers": {"Referrer-Policy": "no-referrer"}})
 
 pytestmark = pytest.mark.usefixtures("serving")
-
-
-def apache_configuration(host) -> str:
-    """Every file and link under /etc/apache2 with its checksum or target: the whole state."""
-    return host.check_output(
-        "cd /etc/apache2 && { find . -type l -printf '%p -> %l\\n';"
-        " find . -type f -exec sha256sum {} +; } | sort"
-    )
 
 
 def post_feedback(site, name: str):
@@ -160,15 +153,6 @@ def test_a_hanging_script_is_killed_by_the_cgi_timeout_while_others_are_served(h
 
 
 # 4. The database can't be written.
-
-
-def all_rows(host) -> list[list]:
-    """Every stored submission, as the web server's user reads it: id, time, name, mood, text."""
-    code = (
-        f"import json, sqlite3; c = sqlite3.connect('file:{DB}?mode=ro', uri=True); "
-        "print(json.dumps(c.execute('SELECT * FROM feedback ORDER BY id').fetchall()))"
-    )
-    return json.loads(host.check_output(f"runuser -u {WEB_USER} -- python3 -c %s", code))
 
 
 def integrity(host) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import HELLO
+from conftest import HELLO, apache_configuration
 from kit import PASSWORD, Client, basic, changes, playbook
 
 pytestmark = pytest.mark.usefixtures("serving")
@@ -17,12 +17,16 @@ DEFAULT_HSTS = "max-age=63072000"
 
 
 @pytest.fixture
-def restore(serving):
-    """After the test, a converge with the scenario's own settings (before ``serving``
+def restore(host, site, serving):
+    """After the test, a converge with the scenario's own settings puts every file
+    under /etc/apache2 back as it was, and Apache serves them (before ``serving``
     checks the site, hence its argument)."""
+    before = apache_configuration(host)
     yield
     result = playbook()
     assert result.returncode == 0, result.stdout[-3000:]
+    assert apache_configuration(host) == before
+    assert site.get(HELLO).headers["strict-transport-security"] == DEFAULT_HSTS
 
 
 def converge(**settings) -> None:

@@ -123,7 +123,12 @@ def playbook(*args: str, strategy: str = "") -> subprocess.CompletedProcess:
         import ansible_mitogen.plugins.strategy
 
         plugins = os.path.dirname(ansible_mitogen.plugins.strategy.__file__)
-        env.update(ANSIBLE_STRATEGY=strategy, ANSIBLE_STRATEGY_PLUGINS=plugins)
+        # The deprecation warning says that a strategy of another package ran.
+        env.update(
+            ANSIBLE_STRATEGY=strategy,
+            ANSIBLE_STRATEGY_PLUGINS=plugins,
+            ANSIBLE_DEPRECATION_WARNINGS="True",
+        )
     return subprocess.run(
         playbook_command(*args),
         cwd=PROJECT,
@@ -179,6 +184,15 @@ def stored(host, name: str | None = None) -> int:
             f"runuser -u {WEB_USER} -- python3 -c %s %s" + " %s" * len(args), code, query, *args
         )
     )
+
+
+def all_rows(host) -> list[list]:
+    """Every stored submission, as the web server's user reads it: id, time, name, mood, text."""
+    code = (
+        f"import json, sqlite3; c = sqlite3.connect('file:{DB}?mode=ro', uri=True); "
+        "print(json.dumps(c.execute('SELECT * FROM feedback ORDER BY id').fetchall()))"
+    )
+    return json.loads(host.check_output(f"runuser -u {WEB_USER} -- python3 -c %s", code))
 
 
 def make_certificate(folder, name: str, key_type: str = "mismatched") -> tuple[str, str]:
