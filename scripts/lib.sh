@@ -62,3 +62,18 @@ use_podman_settings() {
     podman run --rm localhost/cgikit-debian:12 true
   fi
 }
+
+# The machine's own interpreter for Python VERSION (3.9, say), never a
+# virtualenv's: /usr/bin, /usr/local/bin, then pyenv's versions.  Prints its
+# path; fails when there is none that runs.
+system_python() {
+  local version=$1 candidate
+  for candidate in /usr/bin/python"$version" /usr/local/bin/python"$version" \
+    "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version".*/bin/python"$version"; do
+    if [[ -x $candidate ]] && "$candidate" -c pass 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}

@@ -15,6 +15,9 @@ pytestmark = pytest.mark.usefixtures("serving")
 REQUESTS = 2000
 PROCESSES = 4
 CONCURRENCY = 16
+# At most this many POSTs may be refused with 503 (each waited past the busy
+# timeout for another's write lock): 1 %.
+MAX_REFUSED = REQUESTS // 100
 
 
 def stored_numbers(host, prefix: str) -> list[int]:
@@ -48,8 +51,10 @@ def test_parallel_posts_while_the_dashboard_is_read(host):
     print(report)
     rows = stored_numbers(host, prefix)
     assert sorted(rows) == result["accepted"]  # each accepted POST is one row, and no other row
-    assert len(result["accepted"]) >= REQUESTS // 2, report
-    # A submission that waited past the busy timeout is refused with 503, and stored nowhere.
+    # A submission that waited past the busy timeout is refused with 503, and stored
+    # nowhere; every other is accepted.
     assert set(result["statuses"]) <= {"303", "503"}, report
+    assert result["statuses"].get("503", 0) <= MAX_REFUSED, report
+    assert len(result["accepted"]) >= REQUESTS - MAX_REFUSED, report
     assert sum(result["reads"].values()) > 0
     assert set(result["reads"]) == {"200"}, report

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from kit import LIB_FILES, SCRIPTS
 
 HELLO = "/cgi-bin/hello.py"
-SOURCE_MARKERS = ("import cgikit", "sys.path.insert", "def handle", "#!/usr/bin/python3")
+# A line of each script and helper module (its longest): seen in a response,
+# that file's source was served.
+SOURCE_LINES = {
+    path.name: max(path.read_text().splitlines(), key=len).strip() for path in SCRIPTS + LIB_FILES
+}
 
 
 def test_form_page(http):
@@ -85,23 +92,38 @@ def test_no_directory_listing(http, path):
 
 
 @pytest.mark.parametrize(
-    "path",
+    ("path", "status"),
     [
-        "/cgi-bin/hello.py",
-        "/cgi-bin/hello.py~",
-        "/cgi-bin/hello.py.bak",
-        "/cgi-bin/lib/cgikit.py",
-        "/cgi-bin/%2e%2e/%2e%2e/local/lib/apache-cgi-kit/cgikit.py",
-        "/usr/lib/cgi-bin/hello.py",
-        "/usr/local/lib/apache-cgi-kit/cgikit.py",
-        "/hello.py",
-        "/cgi-bin/../../usr/lib/cgi-bin/hello.py",
+        ("/cgi-bin/hello.py", 200),
+        # Planted by the side effect beside hello.py: an editor's backup that kept
+        # the executable bit runs as a script; a copy and a swap file that are not
+        # executable are refused.  Neither shows the source.
+        ("/cgi-bin/hello.py~", 200),
+        ("/cgi-bin/hello.py.bak", 403),
+        ("/cgi-bin/.hello.py.swp", 403),
+        ("/cgi-bin/lib/cgikit.py", 404),
+        ("/cgi-bin/cgikit.py", 404),
+        ("/cgi-bin/%2e%2e/%2e%2e/local/lib/apache-cgi-kit/cgikit.py", 404),
+        ("/usr/lib/cgi-bin/hello.py", 404),
+        ("/usr/local/lib/apache-cgi-kit/cgikit.py", 404),
+        ("/usr/local/lib/apache-cgi-kit/kitstore.py", 404),
+        ("/hello.py", 404),
+        ("/cgi-bin/../../usr/lib/cgi-bin/hello.py", 404),
     ],
 )
-def test_no_script_source_is_served(http, path):
+def test_no_script_source_is_served(http, path, status):
     reply = http.get(path)
-    for marker in SOURCE_MARKERS:
-        assert marker not in reply.body
+    assert reply.status == status, reply
+    for name, line in SOURCE_LINES.items():
+        assert line not in reply.body, f"{path} shows the source of {name}"
+
+
+def test_the_planted_copies_hold_the_source_the_test_looks_for(host):
+    """The side effect's copies of hello.py are on the host, with the line looked for."""
+    for name, mode in [("hello.py~", 0o755), ("hello.py.bak", 0o644), (".hello.py.swp", 0o644)]:
+        planted = host.file(f"/usr/lib/cgi-bin/{name}")
+        assert planted.mode == mode, name
+        assert SOURCE_LINES["hello.py"] in planted.content_string, name
 
 
 @pytest.mark.parametrize("path", [HELLO, "/", "/no-such-page"])
@@ -123,10 +145,11 @@ def test_added_script_is_published(http):
 
 
 def test_failure_is_a_plain_500_with_the_traceback_only_in_the_log(http, host):
-    reply = http.get("/cgi-bin/probe_failure.py")
+    marker = uuid.uuid4().hex  # this request's own line in the log, not an earlier run's
+    reply = http.get(f"/cgi-bin/probe_failure.py?{marker}")
     assert reply.status == 500
     assert "Internal Server Error" in reply.body
-    for leak in ("Traceback", "RuntimeError", "probe-secret-7f3a", "probe_failure.py"):
+    for leak in ("Traceback", "RuntimeError", "probe-secret-7f3a", "probe_failure.py", marker):
         assert leak not in reply.body
     log = host.file("/var/log/apache2/error.log").content_string
-    assert "RuntimeError: probe failure probe-secret-7f3a" in log
+    assert f"RuntimeError: probe failure probe-secret-7f3a {marker}" in log

@@ -22,6 +22,16 @@ from kit import (
 )
 
 STAPLING = os.environ.get("KIT_EXPECTED_STAPLING", "no") == "yes"
+# Tests that only one kind of scenario can run: the others show them as skipped.
+redirecting = pytest.mark.skipif(
+    not HTTP_REDIRECTS, reason="this scenario serves plain HTTP (apache_https_redirect: false)"
+)
+not_redirecting = pytest.mark.skipif(
+    HTTP_REDIRECTS, reason="this scenario redirects plain HTTP to HTTPS"
+)
+stapling = pytest.mark.skipif(
+    not STAPLING, reason="this scenario's certificate names no OCSP responder"
+)
 HSTS = "max-age=63072000"
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -131,28 +141,29 @@ def test_every_plain_http_response_has_the_security_headers_but_no_hsts(plain_ht
     assert "strict-transport-security" not in reply.headers
 
 
-if HTTP_REDIRECTS:
+@redirecting
+@pytest.mark.parametrize(
+    "path", ["/", "/cgi-bin/hello.py?name=Ada&happy=on", "/kit-static/kit.css"]
+)
+def test_plain_http_redirects_to_the_same_path_over_https(plain_http, host, path):
+    reply = plain_http.get(path)
+    assert reply.status == 301
+    port = "" if HTTPS_PORT == 443 else f":{HTTPS_PORT}"
+    assert reply.headers["location"] == f"https://{host.backend.get_hostname()}{port}{path}"
 
-    @pytest.mark.parametrize(
-        "path", ["/", "/cgi-bin/hello.py?name=Ada&happy=on", "/kit-static/kit.css"]
-    )
-    def test_plain_http_redirects_to_the_same_path_over_https(plain_http, host, path):
-        reply = plain_http.get(path)
-        assert reply.status == 301
-        port = "" if HTTPS_PORT == 443 else f":{HTTPS_PORT}"
-        assert reply.headers["location"] == f"https://{host.backend.get_hostname()}{port}{path}"
 
-    def test_a_post_over_plain_http_is_redirected_not_run(plain_http, host):
-        reply = plain_http.post_form("/cgi-bin/hello.py", "name=Ada")
-        assert reply.status == 301
-        assert "Hello, Ada" not in reply.body
+@redirecting
+def test_a_post_over_plain_http_is_redirected_not_run(plain_http, host):
+    reply = plain_http.post_form("/cgi-bin/hello.py", "name=Ada")
+    assert reply.status == 301
+    assert "Hello, Ada" not in reply.body
 
-else:
 
-    def test_plain_http_serves_the_site_when_the_redirect_is_off(plain_http):
-        reply = plain_http.get("/cgi-bin/hello.py?name=Ada")
-        assert reply.status == 200
-        assert "Hello, Ada!" in reply.body
+@not_redirecting
+def test_plain_http_serves_the_site_when_the_redirect_is_off(plain_http):
+    reply = plain_http.get("/cgi-bin/hello.py?name=Ada")
+    assert reply.status == 200
+    assert "Hello, Ada!" in reply.body
 
 
 def test_dashboard_credentials_are_never_accepted_over_plain_http(plain_http):
@@ -178,12 +189,12 @@ def test_cookies_get_the_missing_flags_over_https(http):
     ]
 
 
-if not HTTP_REDIRECTS:
-
-    def test_cookies_over_plain_http_get_httponly_and_samesite_not_secure(plain_http):
-        reply = plain_http.get("/cgi-bin/probe_cookie.py")
-        cookies = [value for name, value in reply.raw_headers if name.lower() == "set-cookie"]
-        assert "bare=1; Path=/; HttpOnly; SameSite=Lax" in cookies
+@not_redirecting
+def test_cookies_over_plain_http_get_httponly_and_samesite_not_secure(plain_http):
+    reply = plain_http.get("/cgi-bin/probe_cookie.py")
+    assert reply.status == 200
+    cookies = [value for name, value in reply.raw_headers if name.lower() == "set-cookie"]
+    assert "bare=1; Path=/; HttpOnly; SameSite=Lax" in cookies
 
 
 def test_keys_are_readable_by_root_only(host):
@@ -200,23 +211,22 @@ def test_ocsp_stapling_only_for_a_certificate_that_names_a_responder(host):
     assert ("SSLUseStapling on" in site.content_string) is STAPLING
 
 
-if STAPLING:
-
-    def test_the_ocsp_answer_is_stapled_to_the_handshake(host, tmp_path):
-        """The scenario's test CA runs a real OCSP responder on the host: Apache asks it
-        and staples its answer: the certificate is good."""
-        name = host.backend.get_hostname()
-        ca = tmp_path / "ca.pem"
-        ca.write_text(trusted_ca(host))
-        port = published_port(name, HTTPS_PORT)
-        command = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}"]
-        command += ["-servername", name, "-status", "-CAfile", str(ca), "-verify_return_error"]
-        result = subprocess.run(
-            command, input="", capture_output=True, text=True, timeout=60, check=False
-        )
-        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-        assert "OCSP Response Status: successful (0x0)" in result.stdout, result.stdout[-3000:]
-        assert "Cert Status: good" in result.stdout
+@stapling
+def test_the_ocsp_answer_is_stapled_to_the_handshake(host, tmp_path):
+    """The scenario's test CA runs a real OCSP responder on the host: Apache asks it
+    and staples its answer: the certificate is good."""
+    name = host.backend.get_hostname()
+    ca = tmp_path / "ca.pem"
+    ca.write_text(trusted_ca(host))
+    port = published_port(name, HTTPS_PORT)
+    command = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}"]
+    command += ["-servername", name, "-status", "-CAfile", str(ca), "-verify_return_error"]
+    result = subprocess.run(
+        command, input="", capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "OCSP Response Status: successful (0x0)" in result.stdout, result.stdout[-3000:]
+    assert "Cert Status: good" in result.stdout
 
 
 def test_debian_default_sites_are_off_and_the_kits_are_on(host):

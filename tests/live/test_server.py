@@ -12,6 +12,7 @@ CTL_ENV = "APACHE_ULIMIT_MAX_FILES=true"
 
 
 def test_apache_is_running_and_enabled(host):
+    """The side effect disabled Apache at boot before its converge: the play enabled it."""
     service = host.service("apache2")
     assert service.is_running
     assert service.is_enabled
@@ -86,5 +87,8 @@ def test_helper_module_is_deployed_and_byte_compiled(host, module):
 
 
 def test_helper_module_is_outside_the_web_paths(host):
-    roots = host.check_output(f"{CTL_ENV} apache2ctl -S 2>&1; cat /etc/apache2/conf-enabled/*.conf")
+    roots = host.check_output(
+        f"{CTL_ENV} apache2ctl -S 2>&1;"
+        " cat /etc/apache2/conf-enabled/*.conf /etc/apache2/sites-enabled/*.conf"
+    )
     assert LIB_DIR not in roots.replace(f'SetEnv CGIKIT_LIB "{LIB_DIR}"', "")

@@ -6,7 +6,7 @@ import re
 import uuid
 
 import pytest
-from kit import DATA_DIR, DB, PASSWORD, SAME_ORIGIN, WEB_USER, basic, stored
+from kit import DATA_DIR, DB, PASSWORD, PROJECT, SAME_ORIGIN, WEB_USER, basic, stored
 
 HTPASSWD = "/etc/apache2/cgi-kit.htpasswd"
 
@@ -78,6 +78,7 @@ def test_the_stylesheet_is_served_as_a_static_file(http):
     reply = http.get("/kit-static/kit.css")
     assert reply.status == 200
     assert reply.headers["content-type"].startswith("text/css")
+    assert reply.body == (PROJECT / "static" / "kit.css").read_text()
     assert (
         '<link rel="stylesheet" href="/kit-static/kit.css">' in http.get("/cgi-bin/hello.py").body
     )
@@ -106,10 +107,14 @@ def test_data_survives_a_converge(host):
 # Every scenario sets a dashboard password (test_playbook checks what the play
 # would do without one).
 def test_dashboard_needs_the_password(http):
-    assert http.get("/cgi-bin/dashboard.py").status == 401
+    asked = http.get("/cgi-bin/dashboard.py")
+    assert asked.status == 401
+    assert asked.headers["www-authenticate"] == 'Basic realm="Dashboard"'
+    assert "<table" not in asked.body
     wrong = http.get("/cgi-bin/dashboard.py", Authorization=basic("admin", "not-it"))
     assert wrong.status == 401
-    assert "www-authenticate" in wrong.header_names
+    assert wrong.headers["www-authenticate"] == 'Basic realm="Dashboard"'
+    assert "<table" not in wrong.body
 
 
 def test_dashboard_shows_the_submission_with_the_password(http):

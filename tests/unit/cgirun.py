@@ -25,7 +25,12 @@ class CGIResult:
         head, separator, body = stdout.partition(b"\r\n\r\n")
         assert separator, f"no blank line after the headers: {stdout[:200]!r}"
         lines = head.decode("latin-1").split("\r\n")
-        self.headers = dict(line.split(": ", 1) for line in lines)
+        #: Every header line as sent, in order, repeats included.
+        self.raw_headers = [tuple(line.split(": ", 1)) for line in lines]
+        names = [name.lower() for name, _ in self.raw_headers]
+        doubled = {name for name in names if names.count(name) > 1} - {"set-cookie"}
+        assert not doubled, f"headers sent more than once: {sorted(doubled)}"
+        self.headers = dict(self.raw_headers)
         self.status = int(self.headers.pop("Status").split()[0])
         self.raw_body = body
         self.body = body.decode("utf-8")

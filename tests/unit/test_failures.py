@@ -21,7 +21,9 @@ def test_exception_gives_a_plain_500_and_logs_the_traceback():
     assert "RuntimeError: probe failure probe-secret-7f3a" in page.stderr
 
 
-def test_a_script_added_to_cgi_bin_runs_with_the_helper():
+def test_a_new_script_written_with_the_helper_runs():
+    """tests/fixtures/cgi-bin/probe_added.py, a script of the kind a user adds (the live
+    tests publish it by adding it to cgi-bin/: tests/live/test_http.py)."""
     page = run_cgi(FIXTURES / "probe_added.py", "POST", body="x=1")
     assert page.status == 200
     assert page.body == "added script runs: POST\n"

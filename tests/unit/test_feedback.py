@@ -126,12 +126,15 @@ def test_limits_and_malformed_bodies_are_refused_and_store_nothing(kwargs, statu
     assert rows() == []
 
 
-def test_an_unusable_database_is_a_clear_503_and_stores_nothing(tmp_path):
+def test_an_unusable_database_is_a_clear_503_and_stores_nothing(tmp_path, rows):
+    before = sorted(tmp_path.rglob("*"))
     page = submit(VALID, CGIKIT_DB=str(tmp_path))  # a directory, not a database file
     assert page.status == 503
     assert "could not be saved just now" in page.body
     assert "Traceback" not in page.body
     assert "StorageError" in page.stderr
+    assert sorted(tmp_path.rglob("*")) == before  # no file was made anywhere
+    assert rows() == []
 
 
 def test_a_write_lock_held_past_the_busy_timeout_is_503_and_earlier_rows_stay(database, rows):
