@@ -28,6 +28,35 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import BinaryIO
 
+__all__ = [
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_MAX_FIELDS",
+    "ENVIRON",
+    "FORM_CONTENT_TYPE",
+    "REASONS",
+    "HTTPError",
+    "Request",
+    "Response",
+    "error_page",
+    "escape",
+    "form_data",
+    "internal_error_page",
+    "limit_from_env",
+    "log_exception",
+    "message_page",
+    "page",
+    "parse_fields",
+    "parse_request",
+    "percent_decode",
+    "read_body",
+    "require_same_origin",
+    "respond",
+    "run",
+    "see_other",
+    "text_problem",
+    "unavailable_page",
+]
+
 REASONS = {
     200: "OK",
     303: "See Other",

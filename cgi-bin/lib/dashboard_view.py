@@ -9,6 +9,12 @@ from __future__ import annotations
 import cgikit
 import kitstore
 
+TYPE_CHECKING = False  # typing costs start-up time (see cgikit)
+if TYPE_CHECKING:
+    from kitstore import Row
+
+__all__ = ["PER_PAGE", "handle", "main"]
+
 PER_PAGE = 20
 TITLE = "Dashboard"
 
@@ -33,7 +39,7 @@ def counts_table(total: int, counts: dict[str, int]) -> str:
     )
 
 
-def rows_table(rows: list[tuple]) -> str:
+def rows_table(rows: list[Row]) -> str:
     body = "".join(
         f'<tr><td><time datetime="{cgikit.escape(created)}">{cgikit.escape(created)}</time></td>'
         f"<td>{cgikit.escape(name)}</td><td>{cgikit.escape(mood)}</td>"

@@ -10,6 +10,13 @@ from __future__ import annotations
 import cgikit
 import kitstore
 
+__all__ = [
+    "MAX_MESSAGE",
+    "MAX_NAME",
+    "handle",
+    "main",
+]
+
 MAX_NAME = 100
 MAX_MESSAGE = 1000
 TITLE = "Feedback"

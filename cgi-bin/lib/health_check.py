@@ -6,6 +6,11 @@ from __future__ import annotations
 import cgikit
 import kitstore
 
+__all__ = [
+    "handle",
+    "main",
+]
+
 JSON = "application/json"
 
 

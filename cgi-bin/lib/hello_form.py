@@ -7,6 +7,12 @@ from __future__ import annotations
 
 import cgikit
 
+__all__ = [
+    "MAX_NAME",
+    "handle",
+    "main",
+]
+
 MAX_NAME = 100
 
 

@@ -19,6 +19,20 @@ if TYPE_CHECKING:
     from typing import TypeVar
 
     T = TypeVar("T")
+    #: One stored submission: id, time received (UTC), name, mood, message.
+    Row = tuple[int, str, str, str, str]
+
+__all__ = [
+    "MIGRATIONS",
+    "MOODS",
+    "StorageError",
+    "add_feedback",
+    "check_writable",
+    "connect",
+    "database_path",
+    "feedback_page",
+    "with_connection",
+]
 
 DEFAULT_DB = "/var/lib/apache-cgi-kit/kit.sqlite3"
 DEFAULT_BUSY_MS = 5000
@@ -100,15 +114,18 @@ def add_feedback(name: str, mood: str, message: str) -> int:
         cursor = connection.execute(
             "INSERT INTO feedback (name, mood, message) VALUES (?, ?, ?)", (name, mood, message)
         )
-        return int(cursor.lastrowid)
+        row_id = cursor.lastrowid
+        if row_id is None:  # an INSERT always sets it; this says so to the type checker
+            raise StorageError("the insert gave no row id")
+        return row_id
 
     return with_connection(insert)
 
 
-def feedback_page(limit: int, offset: int) -> tuple[list[tuple], int, dict[str, int]]:
+def feedback_page(limit: int, offset: int) -> tuple[list[Row], int, dict[str, int]]:
     """One page of submissions, newest first, with the total and the count per mood."""
 
-    def read(connection: sqlite3.Connection) -> tuple[list[tuple], int, dict[str, int]]:
+    def read(connection: sqlite3.Connection) -> tuple[list[Row], int, dict[str, int]]:
         connection.execute("BEGIN")  # one snapshot for both queries
         rows = connection.execute(
             "SELECT id, created, name, mood, message FROM feedback"
