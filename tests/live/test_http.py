@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
 from kit import LIB_FILES, SCRIPTS
 
 HELLO = "/cgi-bin/hello.py"
+# A file in the script folder that is not executable: mod_cgi (prefork) refuses it
+# with 403; mod_cgid tries it, its exec fails, and the answer is Apache's 500.
+NOT_EXECUTABLE = 403 if os.environ.get("KIT_EXPECTED_MPM", "event") == "prefork" else 500
 # A line of each script and helper module (its longest): seen in a response,
 # that file's source was served.
 SOURCE_LINES = {
@@ -99,16 +103,17 @@ def test_no_directory_listing(http, path):
         # the executable bit runs as a script; a copy and a swap file that are not
         # executable are refused.  Neither shows the source.
         ("/cgi-bin/hello.py~", 200),
-        ("/cgi-bin/hello.py.bak", 403),
-        ("/cgi-bin/.hello.py.swp", 403),
+        ("/cgi-bin/hello.py.bak", NOT_EXECUTABLE),
+        ("/cgi-bin/.hello.py.swp", NOT_EXECUTABLE),
         ("/cgi-bin/lib/cgikit.py", 404),
         ("/cgi-bin/cgikit.py", 404),
-        ("/cgi-bin/%2e%2e/%2e%2e/local/lib/apache-cgi-kit/cgikit.py", 404),
+        # A path that climbs above the root is a bad request.
+        ("/cgi-bin/%2e%2e/%2e%2e/local/lib/apache-cgi-kit/cgikit.py", 400),
         ("/usr/lib/cgi-bin/hello.py", 404),
         ("/usr/local/lib/apache-cgi-kit/cgikit.py", 404),
         ("/usr/local/lib/apache-cgi-kit/kitstore.py", 404),
         ("/hello.py", 404),
-        ("/cgi-bin/../../usr/lib/cgi-bin/hello.py", 404),
+        ("/cgi-bin/../../usr/lib/cgi-bin/hello.py", 400),
     ],
 )
 def test_no_script_source_is_served(http, path, status):
