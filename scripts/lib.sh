@@ -77,3 +77,24 @@ system_python() {
   done
   return 1
 }
+
+# ansible-test bootstraps pip in its virtualenvs with a get-pip.py it downloads
+# from a host of its own; where that host can't be reached, it uses a cached
+# copy.  Put scripts/get_pip_offline.py there, which installs pip from the
+# interpreter's ensurepip and the machine's own pip configuration instead.
+use_offline_get_pip() {
+  local version cache
+  version=$("$VENV_DIR/bin/python" - <<'PYTHON'
+import re
+from pathlib import Path
+
+import ansible_test
+
+source = Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
+print(re.search(r"pip='([0-9.]+)'", source.read_text()).group(1))
+PYTHON
+)
+  cache=$HOME/.ansible/test/cache/get_pip_${version//./_}.py
+  mkdir -p "$(dirname "$cache")"
+  cp "$PROJECT_DIR/scripts/get_pip_offline.py" "$cache"
+}

@@ -144,7 +144,7 @@ class Request:
         if not values:
             return default
         if len(values) > 1:
-            raise HTTPError(400, f"The field “{name}” was sent more than once.")
+            raise HTTPError(400, f"The field \u201c{name}\u201d was sent more than once.")
         return values[0]
 
     def has(self, name: str) -> bool:
@@ -214,7 +214,7 @@ def parse_fields(data: str, max_fields: int = DEFAULT_MAX_FIELDS) -> dict[str, l
     for pair in pairs:
         if not pair:
             continue
-        name, _, value = pair.partition("=")
+        name, _equals, value = pair.partition("=")
         fields.setdefault(percent_decode(name), []).append(percent_decode(value))
     return fields
 
@@ -256,7 +256,7 @@ def read_body(environ: Mapping[str, str], stdin: BinaryIO, max_body: int) -> byt
 
 def form_data(environ: Mapping[str, str], body: bytes) -> str:
     """The urlencoded form in a POST body, after checking its type and length."""
-    media_type, _, params = environ.get("CONTENT_TYPE", "").partition(";")
+    media_type, _semicolon, params = environ.get("CONTENT_TYPE", "").partition(";")
     if media_type.strip().lower() != FORM_CONTENT_TYPE:
         raise HTTPError(415, f"Send the form as {FORM_CONTENT_TYPE}.")
     charset = params.strip().lower()

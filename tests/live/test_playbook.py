@@ -13,6 +13,7 @@ from kit import (
     TRUSTED_CA,
     Client,
     changed_tasks,
+    changes,
     host_names,
     make_certificate,
     playbook,
@@ -139,8 +140,7 @@ def test_a_certificate_that_cannot_serve_changes_nothing(host, tmp_path, key_typ
     )
     assert result.returncode != 0
     assert message in result.stdout
-    recap = RECAP.findall(result.stdout)
-    assert [(changed, failed) for _, changed, _, failed in recap] == [("0", "1")]
+    assert changes(result) == [("0", "1")]
     assert host.file("/etc/apache2/ssl/apache-cgi-kit.pem").sha256sum == live
     assert Client(host, "controller").get("/cgi-bin/hello.py").status == 200
 
@@ -179,8 +179,7 @@ def test_a_wrong_variable_fails_before_any_change_with_a_clear_message(host, ext
     # The play stopped in the validation before the roles: no task that changes anything ran.
     assert "TASK [apache : Install the Apache packages]" not in result.stdout
     assert "TASK [apache_cgi : Deploy the scripts]" not in result.stdout
-    recap = RECAP.findall(result.stdout)
-    assert [(changed, failed) for _, changed, _, failed in recap] == [("0", "1")]
+    assert changes(result) == [("0", "1")]
 
 
 def test_numbers_given_on_the_command_line_are_accepted(pytestconfig):
