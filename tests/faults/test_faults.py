@@ -19,6 +19,7 @@ from kit import (
     DB,
     PROJECT,
     SAME_ORIGIN,
+    SETTINGS,
     WEB_USER,
     all_rows,
     changed_tasks,
@@ -29,8 +30,8 @@ from kit import (
     stored,
 )
 
-CGI_TIMEOUT = int(os.environ.get("KIT_CGI_TIMEOUT", "5"))
-BUSY_SECONDS = int(os.environ.get("KIT_BUSY_MS", "1000")) / 1000
+CGI_TIMEOUT = int(SETTINGS["apache_cgi_timeout"])
+BUSY_SECONDS = int(SETTINGS["apache_cgi_busy_timeout_ms"]) / 1000
 SERVICE_TASK = "apache : Start Apache and enable it at boot"
 HEADER_CHANGE = json.dumps({"apache_security_headers": {"Referrer-Policy": "no-referrer"}})
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpprobe
 import testinfra
+import yaml
 
 PROJECT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted(path for path in (PROJECT / "cgi-bin").iterdir() if path.is_file())
@@ -21,9 +22,28 @@ LIB_DIR = "/usr/local/lib/apache-cgi-kit"
 WEB_USER = "www-data"
 # Sent to the hosts to make requests from inside them.
 PROBE_SOURCE = Path(httpprobe.__file__).read_text()
-# What the scenario's play set (apache_https_port, apache_https_redirect).
-HTTPS_PORT = int(os.environ.get("KIT_HTTPS_PORT", "443"))
-HTTP_REDIRECTS = os.environ.get("KIT_HTTP_REDIRECTS", "yes") == "yes"
+
+
+def scenario_settings() -> dict:
+    """The roles' variables as the scenario's play gets them: the roles' defaults, and
+    over them the group variables molecule.yml gives the webservers (read from the
+    scenario's merged configuration, MOLECULE_FILE), so each setting is written once."""
+    settings: dict = {}
+    for defaults in sorted(PROJECT.glob("roles/*/defaults/main.yml")):
+        settings.update(yaml.safe_load(defaults.read_text()))
+    if os.environ.get("MOLECULE_FILE"):
+        config = yaml.safe_load(Path(os.environ["MOLECULE_FILE"]).read_text())
+        group_vars = config["provisioner"].get("inventory", {}).get("group_vars", {})
+        settings.update(group_vars.get("webservers", {}))
+    return settings
+
+
+SETTINGS = scenario_settings()
+HTTPS_PORT = int(SETTINGS["apache_https_port"])
+# apache_https_redirect defaults to apache_https_enabled (true in every scenario).
+HTTP_REDIRECTS = SETTINGS["apache_https_redirect"] is not False
+MPM = SETTINGS["apache_mpm"]
+LISTEN_PORTS = [str(port) for port in SETTINGS["apache_listen_ports"]]
 # The CA clients trust: the one that signed the certificate the scenario gave
 # the play (a file on the controller), or else the host's own CA.
 TRUSTED_CA = os.environ.get("KIT_TRUSTED_CA", "")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 from kit import (
     HTTP_REDIRECTS,
+    LISTEN_PORTS,
     RECAP,
     TRUSTED_CA,
     Client,
@@ -20,7 +20,7 @@ from kit import (
 )
 
 # The scenario's apache_listen_ports, as the play's messages list them.
-HTTP_PORTS = ", ".join(os.environ.get("KIT_EXPECTED_PORTS", "80").split())
+HTTP_PORTS = ", ".join(LISTEN_PORTS)
 
 
 def assert_every_host_unchanged(result, pytestconfig) -> None:

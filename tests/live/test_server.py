@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import os
 
 import pytest
-from kit import CGI_DIR, HTTP_REDIRECTS, LIB_DIR, LIB_FILES, SCRIPTS, WEB_USER, Client
+from kit import (
+    CGI_DIR,
+    HTTP_REDIRECTS,
+    LIB_DIR,
+    LIB_FILES,
+    LISTEN_PORTS,
+    MPM,
+    SCRIPTS,
+    WEB_USER,
+    Client,
+)
 
 CTL_ENV = "APACHE_ULIMIT_MAX_FILES=true"
 
@@ -19,7 +28,7 @@ def test_apache_is_running_and_enabled(host):
 
 
 def test_the_mpm_with_the_cgi_module_that_fits_it(host):
-    mpm = os.environ.get("KIT_EXPECTED_MPM", "event")
+    mpm = MPM
     cgi, other = ("cgi", "cgid") if mpm == "prefork" else ("cgid", "cgi")
     modules = host.check_output(f"{CTL_ENV} apache2ctl -M")
     loaded = {line.split()[0] for line in modules.splitlines() if line.startswith(" ")}
@@ -31,7 +40,7 @@ def test_the_mpm_with_the_cgi_module_that_fits_it(host):
     assert "headers_module" in loaded
 
 
-@pytest.mark.parametrize("port", os.environ.get("KIT_EXPECTED_PORTS", "80").split())
+@pytest.mark.parametrize("port", LISTEN_PORTS)
 def test_apache_listens_on_the_configured_ports(host, port):
     assert (
         host.socket(f"tcp://0.0.0.0:{port}").is_listening
