@@ -1,4 +1,5 @@
-"""The apache_cgi role's kit_files module, run by ansible-playbook on this machine."""
+"""The collection's kit_files module (the apache_cgi role's deploy), run by ansible-playbook
+on this machine."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from cgirun import PROJECT
 
-ROLE = PROJECT / "roles" / "apache_cgi"
+PLUGINS = PROJECT / "plugins"
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="kit_files sets owners: run as root")
 
@@ -33,8 +34,8 @@ def deploy(src: Path, dest: Path, *options: str, **args: object) -> dict:
     )
     environment = dict(
         os.environ,
-        ANSIBLE_LIBRARY=str(ROLE / "library"),
-        ANSIBLE_ACTION_PLUGINS=str(ROLE / "action_plugins"),
+        ANSIBLE_LIBRARY=str(PLUGINS / "modules"),
+        ANSIBLE_ACTION_PLUGINS=str(PLUGINS / "action"),
         ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
         ANSIBLE_LOCALHOST_WARNING="false",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
