@@ -43,7 +43,9 @@ def main(argv: list[str]) -> int:
     folder = ephemeral_directory(scenario)
     config = yaml.safe_load((folder / "molecule.yml").read_text())
     environment = dict(os.environ)
-    environment.update({name: str(value) for name, value in config["provisioner"]["env"].items()})
+    # Molecule keeps provisioner.env under "ansible" in the configuration it writes.
+    scenario_env = config.get("ansible", {}).get("env") or config["provisioner"].get("env", {})
+    environment.update({name: str(value) for name, value in scenario_env.items()})
     environment.update(
         MOLECULE_EPHEMERAL_DIRECTORY=str(folder),
         MOLECULE_FILE=str(folder / "molecule.yml"),
