@@ -46,7 +46,16 @@ def tarball(tmp_path_factory) -> Path:
 def installed(tarball, tmp_path_factory) -> Path:
     """An empty folder with the collection installed into it."""
     folder = tmp_path_factory.mktemp("collections")
-    run(str(BIN / "ansible-galaxy"), "collection", "install", "-p", str(folder), str(tarball))
+    # --force: into this folder even where another copy is installed (Molecule keeps one).
+    run(
+        str(BIN / "ansible-galaxy"),
+        "collection",
+        "install",
+        "--force",
+        "-p",
+        str(folder),
+        str(tarball),
+    )
     return folder
 
 
