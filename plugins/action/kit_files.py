@@ -14,23 +14,23 @@ import base64
 import fnmatch
 import os
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 
 __all__ = ["ActionModule"]
 
 
-def folder_files(src: str, pattern: str, optional: bool = False) -> list[dict[str, str]]:
+def folder_files(src: str, pattern: str) -> list[dict[str, str]]:
     """The regular files in ``src`` whose names match ``pattern``, sorted, as the module
-    takes them: name and base64 content."""
+    takes them: name and base64 content.  Hidden files (an editor's swap file, a
+    desktop's metadata) are left out unless the pattern itself starts with a dot."""
     if not os.path.isdir(src):
-        if optional and not os.path.exists(src):
-            return []
         raise AnsibleActionFail(f"kit_files: {src} is not a folder on the controller")
     files = []
     for name in sorted(os.listdir(src)):
         path = os.path.join(src, name)
-        if fnmatch.fnmatchcase(name, pattern) and os.path.isfile(path):
+        hidden = name.startswith(".") and not pattern.startswith(".")
+        if fnmatch.fnmatchcase(name, pattern) and not hidden and os.path.isfile(path):
             with open(path, "rb") as handle:
                 content = base64.b64encode(handle.read()).decode("ascii")
             files.append({"name": name, "content": content})
@@ -63,7 +63,17 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("kit_files: src is required")
         pattern = arguments.pop("pattern", "*")
         optional = bool(arguments.pop("src_optional", False))
-        arguments["files"] = folder_files(src, pattern, optional)
+        try:
+            # A relative src is found as the copy module finds one (the role's
+            # files/, then beside the playbook).
+            folder = self._find_needle("files", src)
+        except AnsibleError:
+            if not optional:
+                raise AnsibleActionFail(
+                    f"kit_files: {src} is not a folder on the controller"
+                ) from None
+            folder = None
+        arguments["files"] = folder_files(folder, pattern) if folder else []
         result.update(
             self._execute_module(
                 module_name="kit_files", module_args=arguments, task_vars=task_vars

@@ -9,9 +9,11 @@ DOCUMENTATION = r"""
 module: kit_files
 short_description: Put a folder's files on the host in one call, by checksum
 description:
-  - Makes O(dest) a directory with O(directory_mode), owned by O(owner) and O(group),
-    and writes each of O(files) into it with O(mode) when its content, mode or owner
-    differ; files it is not given are left alone.
+  - Makes O(dest) a directory with O(directory_mode), owned by O(owner) and O(group)
+    (and any missing parent the same way), and writes each of O(files) into it with
+    O(mode) when its content, mode or owner differ; files it is not given are left alone.
+  - A link where a file belongs is replaced by the file (never followed); a directory
+    or anything else but a regular file there fails the task, naming it.
   - Each file is written whole (a temporary file in O(dest), then renamed), so a
     reader never sees half of one.
   - With O(compile), byte-compiles the Python files in O(dest) with that interpreter
@@ -29,12 +31,12 @@ options:
     elements: dict
     required: true
   mode:
-    description: The files' mode.
-    type: str
+    description: The files' mode, octal (a string like V("0644"), or YAML's number C(0644)).
+    type: raw
     default: "0644"
   directory_mode:
-    description: The directory's mode.
-    type: str
+    description: The directory's mode, as O(mode).
+    type: raw
     default: "0755"
   owner:
     description: Owner of the directory and the files.
@@ -79,6 +81,7 @@ import base64
 import grp
 import os
 import pwd
+import stat
 import subprocess
 import tempfile
 
@@ -97,12 +100,30 @@ def text_or_none(data: bytes) -> str | None:
         return None
 
 
-def read(path: str) -> bytes | None:
+def octal_mode(value: object, name: str, module: AnsibleModule) -> int:
+    """A mode given as an octal string ("0644") or as the number YAML makes of 0644."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return int(str(value), 8)
+    except ValueError:
+        module.fail_json(msg=f"{name} must be an octal mode such as '0644'; got {value!r}")
+    raise AssertionError("not reached")
+
+
+def read(path: str, module: AnsibleModule) -> bytes | None:
+    """A regular file's content; None where there is nothing or a link (replaced, never
+    followed); anything else fails the task."""
+    try:
+        state = os.lstat(path)
     except FileNotFoundError:
         return None
+    if stat.S_ISLNK(state.st_mode):
+        return None
+    if not stat.S_ISREG(state.st_mode):
+        module.fail_json(msg=f"{path} is not a regular file (a directory?): remove it first")
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def write_whole(path: str, data: bytes, mode: int, uid: int, gid: int) -> None:
@@ -120,16 +141,24 @@ def write_whole(path: str, data: bytes, mode: int, uid: int, gid: int) -> None:
         raise
 
 
-def ensure_directory(path: str, mode: int, uid: int, gid: int, check: bool) -> bool:
-    """Make the directory as asked; whether anything changed."""
+def ensure_directory(
+    path: str, mode: int, uid: int, gid: int, check: bool, module: AnsibleModule
+) -> bool:
+    """Make the directory as asked, and its missing parents the same way; whether
+    anything changed."""
     try:
         state = os.stat(path)
     except FileNotFoundError:
         if not check:
-            os.makedirs(path, mode)
+            parent = os.path.dirname(path.rstrip("/"))
+            if parent and not os.path.exists(parent):
+                ensure_directory(parent, mode, uid, gid, check, module)
+            os.mkdir(path, mode)
             os.chown(path, uid, gid)
             os.chmod(path, mode)
         return True
+    if not stat.S_ISDIR(state.st_mode):
+        module.fail_json(msg=f"{path} is not a directory")
     changed = (state.st_mode & 0o7777, state.st_uid, state.st_gid) != (mode, uid, gid)
     if changed and not check:
         os.chown(path, uid, gid)
@@ -157,8 +186,8 @@ def main() -> None:
         argument_spec={
             "dest": {"type": "path", "required": True},
             "files": {"type": "list", "elements": "dict", "required": True},
-            "mode": {"type": "str", "default": "0644"},
-            "directory_mode": {"type": "str", "default": "0755"},
+            "mode": {"type": "raw", "default": "0644"},
+            "directory_mode": {"type": "raw", "default": "0755"},
             "owner": {"type": "str", "default": "root"},
             "group": {"type": "str", "default": "root"},
             "compile": {"type": "path"},
@@ -167,14 +196,18 @@ def main() -> None:
     )
     params = module.params
     check = module.check_mode
+    # What this module creates (parents, __pycache__, its byte code) is readable by
+    # all, whatever umask the connection brought: the web server reads it.
+    os.umask(0o022)
     try:
         uid = pwd.getpwnam(params["owner"]).pw_uid
         gid = grp.getgrnam(params["group"]).gr_gid
     except KeyError as error:
         module.fail_json(msg=f"no such user or group: {error}")
-    mode, directory_mode = int(params["mode"], 8), int(params["directory_mode"], 8)
+    mode = octal_mode(params["mode"], "mode", module)
+    directory_mode = octal_mode(params["directory_mode"], "directory_mode", module)
     dest = params["dest"]
-    changed = ensure_directory(dest, directory_mode, uid, gid, check)
+    changed = ensure_directory(dest, directory_mode, uid, gid, check, module)
     written, fixed, diffs = [], [], []
     for item in params["files"]:
         name = item["name"]
@@ -182,7 +215,7 @@ def main() -> None:
             module.fail_json(msg=f"not a plain file name: {name!r}")
         data = base64.b64decode(item["content"])
         path = os.path.join(dest, name)
-        before = read(path)
+        before = read(path, module)
         if before != data:
             written.append(name)
             if module._diff:
@@ -198,7 +231,7 @@ def main() -> None:
             if not check:
                 write_whole(path, data, mode, uid, gid)
             continue
-        state = os.stat(path)
+        state = os.lstat(path)
         if (state.st_mode & 0o7777, state.st_uid, state.st_gid) != (mode, uid, gid):
             fixed.append(name)
             if not check:

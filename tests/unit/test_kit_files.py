@@ -17,10 +17,13 @@ BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="kit_files sets owners: run as root")
 
 
-def deploy(src: Path, dest: Path, *options: str, **args: object) -> dict:
-    """One kit_files task from src to dest; its result as JSON."""
+def deploy(
+    src: Path, dest: Path, *options: str, beside: Path | None = None, **args: object
+) -> dict:
+    """One kit_files task from src to dest, in a playbook ``beside`` the source (its
+    folder by default); the task's result."""
     arguments = {"src": str(src), "dest": str(dest), "mode": "0755", **args}
-    playbook = src.parent / "play.yml"
+    playbook = (beside or src.parent) / "play.yml"
     playbook.write_text(
         json.dumps(
             [
@@ -124,3 +127,49 @@ def test_a_missing_source_folder_fails_unless_it_may_be_missing(folders, tmp_pat
     assert deploy(tmp_path / "none", dest, src_optional=True)["written"] == []
     with pytest.raises(AssertionError, match="is not a folder on the controller"):
         deploy(tmp_path / "none", dest)
+
+
+def test_hidden_files_stay_behind(folders):
+    src, dest = folders
+    (src / ".hello.py.swp").write_text("an editor's swap file\n")
+    (src / ".DS_Store").write_bytes(b"\0\1")
+    assert deploy(src, dest)["written"] == ["a.py", "b.sh"]
+    assert not (dest / ".hello.py.swp").exists()
+
+
+def test_a_link_where_a_file_belongs_is_replaced_not_followed(folders, tmp_path):
+    src, dest = folders
+    deploy(src, dest)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text("print('a')\n")  # the same content
+    elsewhere.chmod(0o600)
+    (dest / "a.py").unlink()
+    (dest / "a.py").symlink_to(elsewhere)
+    assert deploy(src, dest)["written"] == ["a.py"]
+    assert not (dest / "a.py").is_symlink()
+    assert oct(elsewhere.stat().st_mode & 0o7777) == "0o600"  # untouched
+
+
+def test_a_directory_where_a_file_belongs_fails_naming_it(folders):
+    src, dest = folders
+    (dest / "a.py").mkdir(parents=True)
+    with pytest.raises(AssertionError, match=r"a\.py is not a regular file"):
+        deploy(src, dest)
+
+
+def test_missing_parents_are_made_readable_whatever_the_umask(folders, tmp_path):
+    src, _ = folders
+    dest = tmp_path / "deep" / "er" / "dest"
+    old = os.umask(0o077)
+    try:
+        deploy(src, dest, mode=0o644)  # a number, as YAML makes of 0644
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "deep", tmp_path / "deep" / "er", dest):
+        assert oct(folder.stat().st_mode & 0o7777) == "0o755", folder
+    assert oct((dest / "a.py").stat().st_mode & 0o7777) == "0o644"
+
+
+def test_a_relative_source_is_found_beside_the_playbook(folders):
+    src, dest = folders
+    assert deploy(Path(src.name), dest, beside=src.parent)["written"] == ["a.py", "b.sh"]
