@@ -5,7 +5,12 @@ Where ansible.builtin.copy with a loop costs two calls on the host per file (a
 checksum, then the copy), this reads every file matching ``pattern`` in ``src``
 on the controller and runs the kit_files module once with all of them; the
 module writes only what differs.  ``src_optional: true`` takes a missing ``src``
-as a folder without files.  The other options go to the module as they are.
+as a folder without files.  With ``check_scripts: true`` anything in ``src`` that
+is neither a folder nor a regular file fails the task, and each file is sent with
+the legacy modules it imports (``cgi``, ``cgitb``: gone from Python 3.13) for the
+module to find on the host.  ``scan: true`` only reads the folder, on the
+controller, and returns ``imports_cgi``: the files that import either.  The other
+options go to the module as they are.
 """
 
 from __future__ import annotations
@@ -13,27 +18,50 @@ from __future__ import annotations
 import base64
 import fnmatch
 import os
+import re
 
 from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 __all__ = ["ActionModule"]
 
 
-def folder_files(src: str, pattern: str) -> list[dict[str, str]]:
+# An import of the standard library's CGI modules, which Python 3.13 removed
+# (Debian's python3-legacy-cgi brings them back).
+LEGACY_IMPORT = re.compile(rb"^[ \t]*(?:import|from)[ \t]+(cgi|cgitb)\b", re.MULTILINE)
+
+
+def legacy_imports(data: bytes) -> list[str]:
+    """The legacy CGI modules a Python source imports, sorted."""
+    return sorted({match.decode() for match in LEGACY_IMPORT.findall(data)})
+
+
+def folder_files(src: str, pattern: str, strict: bool = False) -> list[dict]:
     """The regular files in ``src`` whose names match ``pattern``, sorted, as the module
-    takes them: name and base64 content.  Hidden files (an editor's swap file, a
-    desktop's metadata) are left out unless the pattern itself starts with a dot."""
+    takes them: name, base64 content and the legacy modules imported.  Hidden files
+    (an editor's swap file, a desktop's metadata) are left out unless the pattern
+    itself starts with a dot; folders are left out; with ``strict``, anything else
+    (a broken link, a pipe) fails."""
     if not os.path.isdir(src):
         raise AnsibleActionFail(f"kit_files: {src} is not a folder on the controller")
     files = []
     for name in sorted(os.listdir(src)):
         path = os.path.join(src, name)
         hidden = name.startswith(".") and not pattern.startswith(".")
-        if fnmatch.fnmatchcase(name, pattern) and not hidden and os.path.isfile(path):
-            with open(path, "rb") as handle:
-                content = base64.b64encode(handle.read()).decode("ascii")
-            files.append({"name": name, "content": content})
+        if not fnmatch.fnmatchcase(name, pattern) or hidden or os.path.isdir(path):
+            continue
+        if not os.path.isfile(path):
+            if strict:
+                raise AnsibleActionFail(
+                    f"{path}: not a regular file (a broken link, a pipe?); nothing on the "
+                    "host was changed"
+                )
+            continue
+        with open(path, "rb") as handle:
+            data = handle.read()
+        content = base64.b64encode(data).decode("ascii")
+        files.append({"name": name, "content": content, "needs": legacy_imports(data)})
     return files
 
 
@@ -52,6 +80,11 @@ class ActionModule(ActionBase):
             "owner",
             "group",
             "compile",
+            "check_scripts",
+            "max_size",
+            "search_path",
+            "manifest",
+            "scan",
         )
     )
 
@@ -73,7 +106,13 @@ class ActionModule(ActionBase):
                     f"kit_files: {src} is not a folder on the controller"
                 ) from None
             folder = None
-        arguments["files"] = folder_files(folder, pattern) if folder else []
+        strict = boolean(arguments.get("check_scripts", False), strict=False)
+        files = folder_files(folder, pattern, strict) if folder else []
+        if boolean(arguments.pop("scan", False), strict=False):
+            result.update(changed=False, imports_cgi=[f["name"] for f in files if f["needs"]])
+            return result
+        arguments["files"] = files
+        arguments["source"] = folder or src
         result.update(
             self._execute_module(
                 module_name="kit_files", module_args=arguments, task_vars=task_vars

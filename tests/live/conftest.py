@@ -16,3 +16,12 @@ def http(host, request) -> Client:
 def plain_http(host, request) -> Client:
     """Plain HTTP (port 80) to the host under test, from inside it and from the controller."""
     return Client(host, request.param, scheme="http")
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    """Playwright, started once per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as started:
+        yield started

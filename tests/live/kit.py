@@ -19,6 +19,9 @@ SCRIPTS = sorted(path for path in (PROJECT / "cgi-bin").iterdir() if path.is_fil
 LIB_FILES = sorted((PROJECT / "cgi-bin" / "lib").glob("*.py"))
 CGI_DIR = "/usr/lib/cgi-bin"
 LIB_DIR = "/usr/local/lib/apache-cgi-kit"
+# The copy of cgi-bin/ with the test scripts that molecule/default/side_effect.yml
+# converges from (absent before it and in the other scenarios).
+SCENARIO_SCRIPTS = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "cgi-bin"
 WEB_USER = "www-data"
 # Sent to the hosts to make requests from inside them.
 PROBE_SOURCE = Path(httpprobe.__file__).read_text()
@@ -160,8 +163,14 @@ def playbook(*args: str, strategy: str = "") -> subprocess.CompletedProcess:
 
 
 def playbook_command(*args: str) -> list[str]:
-    """ansible-playbook with Molecule's inventory of the scenario's hosts."""
-    return ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "playbook.yml", *args]
+    """ansible-playbook with Molecule's inventory of the scenario's hosts, from the
+    scripts the scenario last converged with: the side effect's copy of cgi-bin/
+    with the test scripts where it made one (from the project's own, the run would
+    remove them)."""
+    command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "playbook.yml"]
+    if SCENARIO_SCRIPTS.is_dir():
+        command += ["-e", f"apache_cgi_scripts_src={SCENARIO_SCRIPTS}"]
+    return command + list(args)
 
 
 def playbook_env() -> dict[str, str]:

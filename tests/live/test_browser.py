@@ -5,63 +5,14 @@ Screenshots of every page go to artifacts/screenshots/ (named per host).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import uuid
 from pathlib import Path
 
 import pytest
+from browsing import launch, recording_context
 from kit import HTTPS_PORT, PASSWORD, PROJECT, published_port, stored
 
-CHROMIUM = "/usr/bin/chromium"
-# Headless, as root, on a machine whose only network is loopback.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = PROJECT / "artifacts" / "screenshots"
-
-
-LEAF_CERTIFICATE = "/etc/apache2/ssl/apache-cgi-kit.pem"
-
-
-def spki_pin(certificate_pem: str) -> str:
-    """Chromium's name for a certificate's key: base64 of the SHA-256 of its SPKI (DER)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
-    key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
-    spki = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as started:
-        yield started
-
-
-def launch(playwright, host, accept_certificate: bool):
-    """Chromium that reaches the host by its own name (mapped to loopback).
-
-    With ``accept_certificate`` it accepts the host's certificate, and only
-    that one: its key is pinned (``--ignore-certificate-errors-spki-list``),
-    because no CA the browser knows signed it.
-    """
-    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {host.backend.get_hostname()} 127.0.0.1"]
-    if accept_certificate:
-        pin = spki_pin(host.file(LEAF_CERTIFICATE).content_string)
-        args.append(f"--ignore-certificate-errors-spki-list={pin}")
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=args)
 
 
 @pytest.fixture
@@ -81,9 +32,7 @@ def site(host) -> str:
 @pytest.fixture
 def context(browser):
     """A browser context whose pages record any Content-Security-Policy violation."""
-    opened = browser.new_context()
-    opened.csp_violations = []
-    opened.on("console", lambda message: record_csp_violation(opened, message))
+    opened = recording_context(browser)
     yield opened
     opened.close()
 
@@ -113,11 +62,6 @@ def test_without_the_pinned_key_the_browser_refuses_the_certificate(playwright, 
             untrusting.new_page().goto(f"{site}/hello.py")
     finally:
         untrusting.close()
-
-
-def record_csp_violation(context, message) -> None:
-    if "Content Security Policy" in message.text:
-        context.csp_violations.append(message.text)
 
 
 def shot(page, host, name: str) -> Path:

@@ -173,3 +173,141 @@ def test_missing_parents_are_made_readable_whatever_the_umask(folders, tmp_path)
 def test_a_relative_source_is_found_beside_the_playbook(folders):
     src, dest = folders
     assert deploy(Path(src.name), dest, beside=src.parent)["written"] == ["a.py", "b.sh"]
+
+
+# The script checks (check_scripts) and the manifest: what the apache_cgi role
+# deploys as CGI programs.
+
+PYTHON_SHEBANG = f"#!{sys.executable}\n".encode()
+PYTHON313 = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv")) / "versions/3.13.0/bin/python3.13"
+
+
+@pytest.fixture
+def scripts(tmp_path) -> tuple[Path, Path]:
+    """A folder of scripts that can all run, and their destination after a first deploy."""
+    src, dest = tmp_path / "scripts", tmp_path / "cgi-bin"
+    src.mkdir()
+    (src / "hello.py").write_bytes(PYTHON_SHEBANG + b"print('Content-Type: text/plain\\n')\n")
+    (src / "hello.sh").write_bytes(b"#!/bin/sh\necho 'Content-Type: text/plain'\n")
+    (src / "env.sh").write_bytes(b"#!/usr/bin/env sh\necho\n")
+    (src / "hello.pl").write_bytes(
+        b"#!/usr/bin/perl -w\nprint qq(Content-Type: text/plain\\n\\n);\n"
+    )
+    (src / "true.cgi").write_bytes(Path("/bin/true").read_bytes())  # a compiled program
+    deploy(src, dest, check_scripts=True)
+    return src, dest
+
+
+def live(dest: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in dest.iterdir() if path.is_file()}
+
+
+def test_scripts_that_can_run_pass_the_checks(scripts):
+    src, dest = scripts
+    assert sorted(live(dest)) == sorted(path.name for path in src.iterdir())
+    assert deploy(src, dest, check_scripts=True)["changed"] is False
+
+
+@pytest.mark.parametrize(
+    ("content", "fault"),
+    [
+        (b"#!/bin/sh\r\necho hi\r\n", "its shebang line ends in a CR (Windows line endings)"),
+        (b"print('no shebang')\n", "it has no shebang line (#!) and is not a compiled program"),
+        (
+            b"#!/usr/bin/nonesuch\n",
+            "its interpreter /usr/bin/nonesuch is not installed on the host",
+        ),
+        (b"#!/usr/bin/env nonesuch\n", "its interpreter 'nonesuch' (through /usr/bin/env) is not"),
+        (b"#!python3\n", "its shebang names 'python3', not an absolute path"),
+        (b"#!\n", "its shebang line names no interpreter"),
+        (b"", "it is empty"),
+        (PYTHON_SHEBANG + b"print('a'\n", "line 2: '(' was never closed (Python 3."),
+        (PYTHON_SHEBANG + b"x = 1\0\n", "source code"),
+        (b"#!/bin/sh\n" + b"#" * 200, "it is 210 bytes, more than the 100 allowed"),
+    ],
+)
+def test_a_script_that_cannot_run_fails_naming_it_and_changes_nothing(scripts, content, fault):
+    src, dest = scripts
+    before = live(dest)
+    (src / "hello.sh").write_bytes(b"#!/bin/sh\necho changed\n")  # a good change: held back
+    (src / "broken.cgi").write_bytes(content)
+    with pytest.raises(AssertionError) as failure:
+        deploy(src, dest, check_scripts=True, max_size=100 if b"#" * 200 in content else 10485760)
+    message = str(failure.value)
+    assert f"{src}/broken.cgi: {fault}" in message
+    assert "nothing on the host was changed" in message
+    assert live(dest) == before
+
+
+def test_every_faulty_script_is_named_at_once(scripts):
+    src, dest = scripts
+    (src / "a.cgi").write_bytes(b"no shebang\n")
+    (src / "b.cgi").write_bytes(b"#!/bin/nonesuch\n")
+    with pytest.raises(AssertionError, match=r"2 of the scripts can't run") as failure:
+        deploy(src, dest, check_scripts=True)
+    assert "a.cgi: it has no shebang" in str(failure.value)
+    assert "b.cgi: its interpreter /bin/nonesuch" in str(failure.value)
+
+
+def test_a_program_built_for_another_machine_is_refused(scripts):
+    src, dest = scripts
+    program = bytearray(Path("/bin/true").read_bytes())
+    program[18:20] = b"\xb7\x00" if program[18:20] != b"\xb7\x00" else b"\x3e\x00"
+    (src / "foreign.cgi").write_bytes(bytes(program))
+    with pytest.raises(AssertionError, match="a compiled program for another kind of machine"):
+        deploy(src, dest, check_scripts=True)
+
+
+def test_a_broken_link_in_the_source_fails_naming_it(scripts):
+    src, dest = scripts
+    (src / "gone.py").symlink_to(src / "nowhere")
+    with pytest.raises(AssertionError, match=r"gone\.py: not a regular file \(a broken link"):
+        deploy(src, dest, check_scripts=True)
+
+
+def test_the_scan_names_the_scripts_that_import_the_legacy_cgi_modules(scripts):
+    src, dest = scripts
+    (src / "tutorial.py").write_bytes(PYTHON_SHEBANG + b"import cgi, sys\n")
+    (src / "debug.py").write_bytes(PYTHON_SHEBANG + b"if True:\n    from cgitb import enable\n")
+    (src / "other.py").write_bytes(PYTHON_SHEBANG + b"import cgikit  # not cgi\n# import cgi\n")
+    result = deploy(src, dest, scan=True)
+    assert (result["changed"], result["imports_cgi"]) == (False, ["debug.py", "tutorial.py"])
+    assert "tutorial.py" not in live(dest)  # the scan writes nothing
+
+
+@pytest.mark.skipif(not PYTHON313.exists(), reason=f"no Python 3.13 at {PYTHON313}")
+def test_a_script_importing_cgi_fails_where_python_has_no_cgi_module(scripts):
+    """Python 3.13 removed the cgi module: without python3-legacy-cgi, the check says so."""
+    src, dest = scripts
+    (src / "tutorial.py").write_bytes(f"#!{PYTHON313}\nimport cgi\n".encode())
+    with pytest.raises(AssertionError) as failure:
+        deploy(src, dest, check_scripts=True)
+    assert "tutorial.py: imports cgi, which this Python lacks (Python 3.13" in str(failure.value)
+
+
+def test_a_script_removed_from_the_source_goes_and_nothing_else(scripts, tmp_path):
+    src, dest = scripts
+    manifest = tmp_path / "state" / "cgi-bin.json"
+    assert deploy(src, dest, manifest=str(manifest))["changed"] is True  # recorded
+    (dest / "theirs.cgi").write_text("another package's CGI\n")
+    (src / "hello.sh").unlink()
+    preview = deploy(src, dest, "--check", "--diff", manifest=str(manifest))
+    assert (preview["changed"], preview["removed"]) == (True, ["hello.sh"])
+    [diff] = preview["diff"]
+    assert (diff["before_header"], diff["after_header"]) == (str(dest / "hello.sh"), "/dev/null")
+    assert (dest / "hello.sh").exists()
+    assert deploy(src, dest, manifest=str(manifest))["removed"] == ["hello.sh"]
+    assert not (dest / "hello.sh").exists()
+    assert (dest / "theirs.cgi").read_text() == "another package's CGI\n"
+    assert json.loads(manifest.read_text())["files"] == sorted(live(dest).keys() - {"theirs.cgi"})
+    assert deploy(src, dest, manifest=str(manifest))["changed"] is False
+
+
+def test_a_removed_module_goes_with_its_byte_code(folders, tmp_path):
+    src, dest = folders
+    manifest = tmp_path / "lib.json"
+    deploy(src, dest, compile=sys.executable, manifest=str(manifest), mode="0644")
+    assert list((dest / "__pycache__").glob("a.*.pyc"))
+    (src / "a.py").unlink()
+    assert deploy(src, dest, manifest=str(manifest), mode="0644")["removed"] == ["a.py"]
+    assert not list((dest / "__pycache__").glob("a.*.pyc"))
