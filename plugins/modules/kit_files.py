@@ -117,6 +117,7 @@ removed:
 
 import base64
 import grp
+import hashlib
 import json
 import os
 import pwd
@@ -161,6 +162,21 @@ def text_or_none(data: bytes) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def diff_text(data: bytes | None) -> str:
+    """What a diff shows of a file's content: nothing for a file that is not there,
+    its text, or a line saying what it is where it has no text to show (so that
+    adding or removing a binary or empty file still shows in the diff)."""
+    if data is None:
+        return ""
+    text = text_or_none(data)
+    if text:
+        return text
+    if not data:
+        return "(empty file)\n"
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    return f"(binary or large file, {len(data)} bytes, sha256 {digest}...)\n"
 
 
 def octal_mode(value: object, name: str, module: AnsibleModule) -> int:
@@ -395,7 +411,7 @@ def remove_stale(dest: str, names: list[str], check: bool, module: AnsibleModule
             {
                 "before_header": path,
                 "after_header": "/dev/null",
-                "before": text_or_none(before or b"") or "",
+                "before": diff_text(before),
                 "after": "",
             }
         )
@@ -469,9 +485,8 @@ def main() -> None:
                     {
                         "before_header": path if before is not None else "/dev/null",
                         "after_header": path,
-                        "before": (text_or_none(before) or "") if before is not None else "",
-                        "after": text_or_none(data)
-                        or f"(binary or large file, {len(data)} bytes)\n",
+                        "before": diff_text(before),
+                        "after": diff_text(data),
                     }
                 )
             if not check:

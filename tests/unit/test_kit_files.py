@@ -311,3 +311,24 @@ def test_a_removed_module_goes_with_its_byte_code(folders, tmp_path):
     (src / "a.py").unlink()
     assert deploy(src, dest, manifest=str(manifest), mode="0644")["removed"] == ["a.py"]
     assert not list((dest / "__pycache__").glob("a.*.pyc"))
+
+
+def test_a_binary_or_empty_file_added_or_removed_shows_in_the_diff(folders, tmp_path):
+    """Ansible prints a diff only where before and after differ: a compiled program or
+    an empty file has no text to show, so the diff says what it is instead."""
+    src, dest = folders
+    manifest = tmp_path / "scripts.json"
+    (src / "hello.cgi").write_bytes(b"\x7fELF\x02\x01\x01\0" + bytes(100))
+    (src / "empty.sh").write_bytes(b"")
+    added = deploy(src, dest, "--diff", manifest=str(manifest))
+    shown = {Path(diff["after_header"]).name: diff for diff in added["diff"]}
+    assert shown["hello.cgi"]["after"].startswith("(binary or large file, 108 bytes, sha256 ")
+    assert shown["empty.sh"]["after"] == "(empty file)\n"
+    (src / "hello.cgi").unlink()
+    (src / "empty.sh").unlink()
+    preview = deploy(src, dest, "--check", "--diff", manifest=str(manifest))
+    assert sorted(preview["removed"]) == ["empty.sh", "hello.cgi"]
+    for diff in preview["diff"]:
+        assert diff["after_header"] == "/dev/null"
+        assert diff["before"] == shown[Path(diff["before_header"]).name]["after"]
+        assert diff["before"] != diff["after"]
