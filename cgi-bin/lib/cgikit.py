@@ -330,16 +330,30 @@ def require_same_origin(environ: Mapping[str, str]) -> None:
     Browsers say where a request comes from: ``Sec-Fetch-Site`` (all current
     browsers), else ``Origin``.  A request with neither is refused too, so a
     state-changing POST has to come from one of this site's own pages.
+
+    ``Origin`` is compared with the site's own origins, which the kit's virtual
+    hosts give as ``CGIKIT_ORIGINS`` (space-separated), never with the request's
+    ``Host``: a server that answers any ``Host`` would take a page of any name
+    that resolves to it (DNS rebinding) for its own.  Run outside the kit's
+    configuration, without ``CGIKIT_ORIGINS``, the script's own URL counts.
     """
     fetch_site = environ.get("HTTP_SEC_FETCH_SITE", "")
     if fetch_site:
         same_origin = fetch_site == "same-origin"
     else:
-        scheme = "https" if environ.get("HTTPS", "").lower() == "on" else "http"
         origin = environ.get("HTTP_ORIGIN", "")
-        same_origin = bool(origin) and origin == f"{scheme}://{environ.get('HTTP_HOST', '')}"
+        same_origin = bool(origin) and origin in _own_origins(environ)
     if not same_origin:
         raise HTTPError(403, "This form only accepts submissions from its own page.")
+
+
+def _own_origins(environ: Mapping[str, str]) -> list[str]:
+    """The origins this site's pages are served from (see ``require_same_origin``)."""
+    configured = environ.get("CGIKIT_ORIGINS", "").split()
+    if configured:
+        return configured
+    scheme = "https" if environ.get("HTTPS", "").lower() == "on" else "http"
+    return [f"{scheme}://{environ.get('HTTP_HOST', '')}"]
 
 
 def message_page(status: int, message: str) -> Response:

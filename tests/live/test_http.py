@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import time
 import uuid
 
 import pytest
-from kit import LIB_FILES, SCRIPTS
+from kit import LIB_FILES, SCRIPTS, published_port
 
 HELLO = "/cgi-bin/hello.py"
 # A file in the script folder that is not executable: Apache (mod_cgi and mod_cgid
@@ -99,11 +101,12 @@ def test_no_directory_listing(http, path):
     [
         ("/cgi-bin/hello.py", 200),
         # Planted by the side effect beside hello.py: an editor's backup that kept
-        # the executable bit runs as a script; a copy and a swap file that are not
-        # executable are refused.  Neither shows the source.
-        ("/cgi-bin/hello.py~", 200),
-        ("/cgi-bin/hello.py.bak", NOT_EXECUTABLE),
-        ("/cgi-bin/.hello.py.swp", NOT_EXECUTABLE),
+        # the executable bit, a copy and a swap file are neither run nor served.
+        ("/cgi-bin/hello.py~", 403),
+        ("/cgi-bin/hello.py.bak", 403),
+        ("/cgi-bin/.hello.py.swp", 403),
+        # A file the script folder can't run is Apache's plain 500, not its source.
+        ("/cgi-bin/not-executable.py", NOT_EXECUTABLE),
         ("/cgi-bin/lib/cgikit.py", 404),
         ("/cgi-bin/cgikit.py", 404),
         # A path that climbs above the root is a bad request.
@@ -124,10 +127,61 @@ def test_no_script_source_is_served(http, path, status):
 
 def test_the_planted_copies_hold_the_source_the_test_looks_for(host):
     """The side effect's copies of hello.py are on the host, with the line looked for."""
-    for name, mode in [("hello.py~", 0o755), ("hello.py.bak", 0o644), (".hello.py.swp", 0o644)]:
+    planted = [("hello.py~", 0o755), ("hello.py.bak", 0o644), (".hello.py.swp", 0o644)]
+    for name, mode in [*planted, ("not-executable.py", 0o644)]:
         planted = host.file(f"/usr/lib/cgi-bin/{name}")
         assert planted.mode == mode, name
         assert SOURCE_LINES["hello.py"] in planted.content_string, name
+
+
+# Files under the document root that must never be served: hidden files (secrets,
+# an editor's swap file, a version-control folder), backups and leftovers, databases.
+HIDDEN = [
+    ".env",
+    "settings.py.bak",
+    "index.html~",
+    ".index.html.swp",
+    "index.html.orig",
+    "data.sqlite3",
+    "site.db",
+    ".git/config",
+    "old/.svn/entries",
+    ".hidden-folder/notes.txt",
+]
+# Served as any file is: RFC 8615's folder (ACME challenges, security.txt).
+WELL_KNOWN = ".well-known/acme-challenge/token-123"
+
+
+@pytest.fixture(scope="module")
+def planted_in_the_web_root(host):
+    """Files a careless deploy leaves under the document root, each holding a secret."""
+    paths = [*HIDDEN, WELL_KNOWN]
+    for path in paths:
+        host.run_expect([0], "install -D -m 0644 /dev/null %s", f"/var/www/html/{path}")
+        host.run_expect([0], "printf %s > %s", f"secret of {path}\n", f"/var/www/html/{path}")
+    yield
+    for top in {path.split("/", 1)[0] for path in paths}:
+        host.run_expect([0], "rm -rf %s", f"/var/www/html/{top}")
+
+
+@pytest.mark.parametrize("path", HIDDEN)
+def test_hidden_backup_and_database_files_are_refused(http, planted_in_the_web_root, path):
+    reply = http.get(f"/{path}")
+    assert reply.status == 403, reply
+    assert "secret of" not in reply.body
+
+
+def test_the_well_known_folder_is_served(http, planted_in_the_web_root):
+    reply = http.get(f"/{WELL_KNOWN}")
+    assert (reply.status, reply.body) == (200, f"secret of {WELL_KNOWN}\n"), reply
+
+
+def test_server_status_is_off(http, host):
+    """Debian enables mod_status: /server-status shows every client's request line."""
+    assert host.run("a2query -m status").rc != 0
+    reply = http.get("/server-status")
+    assert reply.status == 404, reply
+    assert "Apache Server Status" not in reply.body
 
 
 @pytest.mark.parametrize("path", [HELLO, "/", "/no-such-page"])
@@ -157,3 +211,28 @@ def test_failure_is_a_plain_500_with_the_traceback_only_in_the_log(http, host):
         assert leak not in reply.body
     log = host.file("/var/log/apache2/error.log").content_string
     assert f"RuntimeError: probe failure probe-secret-7f3a {marker}" in log
+
+
+def test_a_slow_loris_client_is_cut_off(host):
+    """A client that sends its headers a line every two seconds, never ending them,
+    would hold a worker for as long as it likes without mod_reqtimeout; the kit's
+    RequestReadTimeout (headers within 20 to 40 s) answers 408 and closes."""
+    port = published_port(host.backend.get_hostname(), 80)
+    received = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(b"GET /cgi-bin/hello.py HTTP/1.1\r\nHost: slow.example\r\n")
+        deadline = time.monotonic() + 150  # far past the limit; Timeout alone allows 300 s
+        while time.monotonic() < deadline:
+            try:
+                connection.sendall(b"X-Slow: 1\r\n")
+                chunk = connection.recv(4096)
+            except socket.timeout:
+                time.sleep(2)
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            received += chunk
+    assert time.monotonic() < deadline, "the server kept a slow client's connection open"
+    assert received == b"" or received.startswith(b"HTTP/1.1 408"), received[:200]

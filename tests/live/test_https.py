@@ -12,9 +12,11 @@ from pathlib import Path
 import httpprobe
 import pytest
 from kit import (
+    HOST_CA,
     HTTP_REDIRECTS,
     HTTPS_PORT,
     PASSWORD,
+    TRUSTED_CA,
     basic,
     make_certificate,
     published_port,
@@ -203,6 +205,58 @@ def test_keys_are_readable_by_root_only(host):
     for key in keys:
         file = host.file(key)
         assert (file.user, file.group, file.mode) == ("root", "root", 0o600), key
+
+
+def test_the_certificates_directory_is_roots_alone(host):
+    """Keys are written with the umask's mode before they are set to 0600: nobody else
+    may enter the directory in that moment."""
+    directory = host.file("/etc/apache2/ssl")
+    assert (directory.user, directory.group, directory.mode) == ("root", "root", 0o700)
+
+
+# Signs a leaf with the host's CA (its key never leaves the host) and verifies it.
+SIGN_AND_VERIFY = r"""
+set -eu
+cd "$(mktemp -d)"
+trap 'rm -rf "$PWD"' EXIT
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key \
+  -subj "/CN=$1" -out leaf.csr 2>/dev/null
+if [ -n "$2" ]; then echo "subjectAltName=$2" > extensions; else : > extensions; fi
+openssl x509 -req -in leaf.csr -CA "$3" -CAkey "$4" -set_serial 1 -days 1 \
+  -extfile extensions -out leaf.pem 2>/dev/null
+openssl verify -CAfile "$3" leaf.pem
+"""
+host_ca = pytest.mark.skipif(
+    bool(TRUSTED_CA), reason="this scenario gives the play its certificate: no host CA"
+)
+
+
+@host_ca
+@pytest.mark.parametrize(
+    ("common_name", "alt_name", "verdict"),
+    [
+        ("{name}", "DNS:{name}", "OK"),
+        ("{name}", "IP:203.0.113.5", "excluded subtree violation"),
+        ("login.{name}", "DNS:login.{name}", "excluded subtree violation"),
+        ("other.example", "DNS:other.example", "permitted subtree violation"),
+        ("other.example", "", "permitted subtree violation"),  # a CN-only leaf
+    ],
+)
+def test_the_host_ca_signs_for_the_server_name_alone(host, common_name, alt_name, verdict):
+    """The CA the kit makes is trusted by clients: a leaf its key signs for any other
+    name, address or subdomain must fail verification."""
+    name = host.backend.get_hostname()
+    result = host.run(
+        "sh -c %s - %s %s %s %s",
+        SIGN_AND_VERIFY,
+        common_name.format(name=name),
+        alt_name.format(name=name),
+        HOST_CA,
+        HOST_CA.replace(".pem", ".key"),
+    )
+    output = result.stdout + result.stderr
+    assert (result.rc == 0) is (verdict == "OK"), output
+    assert ("leaf.pem: OK" if verdict == "OK" else verdict) in output, output
 
 
 def test_ocsp_stapling_only_for_a_certificate_that_names_a_responder(host):

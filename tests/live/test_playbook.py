@@ -170,6 +170,19 @@ def test_a_certificate_that_cannot_serve_changes_nothing(host, tmp_path, key_typ
             f"that is not also in apache_listen_ports ({HTTP_PORTS}); got 80.",
         ),
         ('{"apache_security_headers": {"X-Test": "a\\"b"}}', "values without double quotes"),
+        # A line break from a dynamic inventory must not write directives of its own.
+        (
+            '{"apache_server_name": "kit.example.org\\nErrorLog \\"|/bin/touch /tmp/owned\\""}',
+            "apache_server_name must be a host name",
+        ),
+        ("apache_server_name=kit.example.org:443", "without a port"),
+        ('{"apache_modules_disabled": ["reqtimeout"]}', "the kit's own modules"),
+        ("apache_timeout=0", "apache_timeout is 1 to 3600 seconds (got 0)"),
+        ("apache_request_read_timeout=header=20 header=30", "RequestReadTimeout's syntax"),
+        (
+            '{"apache_cgi_htpasswd_file": "/etc/apache2/x\\" \\nAuthUserFile /etc/shadow"}',
+            "apache_cgi_htpasswd_file are absolute paths without spaces, line breaks, quotes",
+        ),
     ],
 )
 def test_a_wrong_variable_fails_before_any_change_with_a_clear_message(host, extra_vars, message):

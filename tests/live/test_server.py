@@ -101,3 +101,56 @@ def test_helper_module_is_outside_the_web_paths(host):
         " cat /etc/apache2/conf-enabled/*.conf /etc/apache2/sites-enabled/*.conf"
     )
     assert LIB_DIR not in roots.replace(f'SetEnv CGIKIT_LIB "{LIB_DIR}"', "")
+
+
+TOOL = "/usr/local/sbin/apache2-kit-config"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/etc/apache2/../../../root/kit-escape",
+        "/etc/apache2/conf-available/../../../root/kit-escape",
+        "/etc/apache2/./conf-available//x.conf",
+    ],
+)
+def test_the_root_tool_refuses_a_target_that_climbs_out(host, target):
+    """The candidate test writes into a copy of /etc/apache2, as root: a '..' in the
+    target would have it write anywhere."""
+    result = host.run("%s test /etc/hostname %s", TOOL, target)
+    assert result.rc == 2, result.stdout + result.stderr
+    assert "is not a plain path" in result.stderr
+    assert not host.file("/root/kit-escape").exists
+
+
+@pytest.mark.parametrize("switch", ["+-h", "+--purge", "-..", "+.hidden", "+"])
+def test_the_root_tool_refuses_a_name_that_is_an_option(host, switch):
+    result = host.run("%s switch mod %s", TOOL, switch)
+    assert result.rc == 2, result.stdout + result.stderr
+    assert "not a name" in result.stderr or "usage" in result.stderr
+
+
+def test_a_killed_candidate_test_leaves_no_copy_of_the_keys(host):
+    """The candidate test copies /etc/apache2 (private keys included) to /tmp: killed
+    half way (TERM while Apache's syntax test runs), it removes the copy."""
+    script = f"""
+    set -u
+    slow=$(mktemp -d)
+    printf '#!/bin/sh\\nsleep 3\\n' > "$slow/apache2ctl"
+    chmod 0755 "$slow/apache2ctl"
+    before=$(find /tmp -maxdepth 2 -name apache2 -type d | wc -l)
+    PATH=$slow:$PATH {TOOL} test /etc/apache2/conf-available/security.conf \\
+      /etc/apache2/conf-available/security.conf &
+    tool=$!
+    sleep 1
+    during=$(find /tmp -maxdepth 2 -name apache2 -type d | wc -l)
+    kill -TERM "$tool"
+    wait "$tool"; status=$?
+    after=$(find /tmp -maxdepth 2 -name apache2 -type d | wc -l)
+    rm -rf "$slow"
+    echo "$before $during $after $status"
+    """
+    before, during, after, status = host.check_output("sh -c %s", script).split()
+    assert int(during) == int(before) + 1  # the copy was there when the signal came
+    assert after == before
+    assert status == "143"

@@ -6,7 +6,7 @@ import re
 import uuid
 
 import pytest
-from kit import DATA_DIR, DB, PASSWORD, PROJECT, SAME_ORIGIN, WEB_USER, basic, stored
+from kit import DATA_DIR, DB, HTTPS_PORT, PASSWORD, PROJECT, SAME_ORIGIN, WEB_USER, basic, stored
 
 HTPASSWD = "/etc/apache2/cgi-kit.htpasswd"
 
@@ -49,6 +49,27 @@ def test_a_forged_post_is_403_and_stores_nothing(http, host, headers):
     reply = http.post_form("/cgi-bin/feedback.py", f"name={name}&mood=sad&message=x", **headers)
     assert reply.status == 403
     assert stored(host, name) == 0
+
+
+def test_an_origin_equal_to_a_forged_host_is_403(http, host):
+    """The virtual host answers any Host: an Origin that matches only the Host the
+    request came with (here 127.0.0.1, as DNS rebinding would bring) is not the site's."""
+    default = 443 if http.certificate else 80
+    origin = f"{'https' if http.certificate else 'http'}://127.0.0.1"
+    origin += "" if http.port == default else f":{http.port}"
+    name = unique_name()
+    reply = http.post_form("/cgi-bin/feedback.py", f"name={name}&mood=sad&message=x", Origin=origin)
+    assert reply.status == 403, reply
+    assert stored(host, name) == 0
+
+
+def test_a_post_from_the_sites_own_origin_is_stored(http, host):
+    origin = f"https://{host.backend.get_hostname()}"
+    origin += "" if HTTPS_PORT == 443 else f":{HTTPS_PORT}"
+    name = unique_name()
+    reply = http.post_form("/cgi-bin/feedback.py", f"name={name}&mood=sad&message=x", Origin=origin)
+    assert reply.status == 303, reply
+    assert stored(host, name) == 1
 
 
 @pytest.mark.parametrize(

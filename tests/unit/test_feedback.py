@@ -48,6 +48,40 @@ def test_same_origin_by_origin_header_is_accepted(rows):
     assert len(rows()) == 1
 
 
+SITE = "https://kit.example.org http://kit.example.org http://kit.example.org:8080"
+
+
+@pytest.mark.parametrize("origin", SITE.split())
+def test_the_sites_configured_origins_are_accepted_whatever_the_host(rows, origin):
+    page = submit(
+        VALID,
+        HTTP_SEC_FETCH_SITE="",
+        HTTP_ORIGIN=origin,
+        HTTP_HOST="203.0.113.5",
+        CGIKIT_ORIGINS=SITE,
+    )
+    assert page.status == 303
+    assert len(rows()) == 1
+
+
+@pytest.mark.parametrize(
+    ("origin", "host"),
+    [
+        # DNS rebinding: the attacker's name resolves to the server, Host is his.
+        ("http://evil.example", "evil.example"),
+        ("https://evil.example", "evil.example"),
+        ("http://kit.example.org:8081", "kit.example.org:8081"),
+        ("https://kit.example.org.evil.example", "kit.example.org"),
+    ],
+)
+def test_an_origin_that_only_matches_its_own_host_is_403(rows, origin, host):
+    page = submit(
+        VALID, HTTP_SEC_FETCH_SITE="", HTTP_ORIGIN=origin, HTTP_HOST=host, CGIKIT_ORIGINS=SITE
+    )
+    assert page.status == 403
+    assert rows() == []
+
+
 @pytest.mark.parametrize(
     "env",
     [
