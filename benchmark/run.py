@@ -78,21 +78,23 @@ ENDPOINTS = [
         headers=["Sec-Fetch-Site: same-origin"],
         target=0.6,
     ),
+    # The script's own cost, at the cheapest bcrypt cost the kit shipped (its target was
+    # set at that cost), then as shipped: Apache checks the hash on every request.
     Endpoint(
-        f"dashboard.py GET ({DASHBOARD_ROWS:,} rows)",
+        f"dashboard.py GET ({DASHBOARD_ROWS:,} rows), bcrypt cost 5",
         "/cgi-bin/dashboard.py",
         auth=f"admin:{PASSWORD}",
         target=0.6,
+        bcrypt_cost=5,
     ),
     Endpoint(
-        f"dashboard.py GET ({DASHBOARD_ROWS:,} rows), bcrypt cost 10",
+        f"dashboard.py GET ({DASHBOARD_ROWS:,} rows), bcrypt cost 10 (the default)",
         "/cgi-bin/dashboard.py",
         auth=f"admin:{PASSWORD}",
-        bcrypt_cost=10,
     ),
 ]
 HTPASSWD = "/etc/apache2/cgi-kit.htpasswd"
-DEFAULT_BCRYPT_COST = 5  # apache_cgi_dashboard_bcrypt_cost
+DEFAULT_BCRYPT_COST = 10  # apache_cgi_dashboard_bcrypt_cost
 
 
 def log(message: str) -> None:

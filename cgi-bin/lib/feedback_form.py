@@ -7,6 +7,8 @@ the input kept, a message per field and status 400, and stores nothing.
 
 from __future__ import annotations
 
+import sys
+
 import cgikit
 import kitstore
 
@@ -98,6 +100,13 @@ def handle(request: cgikit.Request) -> cgikit.Response:
         return cgikit.page(TITLE, form(values, errors), status=400)
     try:
         kitstore.add_feedback(values["name"], values["mood"], values["message"])
+    except kitstore.StoreFull as full:
+        sys.stderr.write(f"feedback.py: refused a submission: {full}\n")  # the error log
+        return cgikit.message_page(
+            503,
+            "The feedback store is full: it takes no more submissions until the site's "
+            "owner makes room. Nothing was saved.",
+        )
     except kitstore.StorageError:
         cgikit.log_exception()
         return cgikit.unavailable_page("Your feedback could not be saved just now.")

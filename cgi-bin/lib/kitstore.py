@@ -26,6 +26,7 @@ __all__ = [
     "MIGRATIONS",
     "MOODS",
     "StorageError",
+    "StoreFull",
     "add_feedback",
     "check_writable",
     "connect",
@@ -63,6 +64,10 @@ MIGRATIONS = (
 
 class StorageError(Exception):
     """The database can't be reached or written: the page should say 503."""
+
+
+class StoreFull(StorageError):
+    """The store holds as many submissions as the server allows (``CGIKIT_MAX_ROWS``)."""
 
 
 def database_path() -> str:
@@ -109,11 +114,24 @@ def with_connection(work: Callable[[sqlite3.Connection], T]) -> T:
 def add_feedback(name: str, mood: str, message: str) -> int:
     """Store one submission; return its id."""
 
+    max_rows = limit_from_env(ENVIRON, "CGIKIT_MAX_ROWS", 0)
+
     def insert(connection: sqlite3.Connection) -> int:
-        # One statement in autocommit mode: stored whole or not at all.
-        cursor = connection.execute(
-            "INSERT INTO feedback (name, mood, message) VALUES (?, ?, ?)", (name, mood, message)
-        )
+        # One statement in autocommit mode: stored whole or not at all, and the
+        # count it checks can't change before the row is in (it holds the write lock).
+        if max_rows:
+            cursor = connection.execute(
+                "INSERT INTO feedback (name, mood, message) SELECT ?, ?, ?"
+                " WHERE (SELECT count(*) FROM feedback) < ?",
+                (name, mood, message, max_rows),
+            )
+            if cursor.rowcount == 0:
+                raise StoreFull(f"the store holds its {max_rows} submissions")
+        else:
+            cursor = connection.execute(
+                "INSERT INTO feedback (name, mood, message) VALUES (?, ?, ?)",
+                (name, mood, message),
+            )
         row_id = cursor.lastrowid
         if row_id is None:  # an INSERT always sets it; this says so to the type checker
             raise StorageError("the insert gave no row id")

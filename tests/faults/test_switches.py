@@ -10,7 +10,9 @@ import json
 
 import pytest
 from conftest import HELLO, apache_configuration
-from kit import PASSWORD, Client, basic, changes, playbook
+from kit import PASSWORD, SAME_ORIGIN, Client, basic, changes, playbook, stored
+
+FEEDBACK = "/cgi-bin/feedback.py"
 
 pytestmark = pytest.mark.usefixtures("serving")
 DEFAULT_HSTS = "max-age=63072000"
@@ -73,3 +75,30 @@ def test_https_off_serves_plain_http_and_closes_the_dashboard(host):
     listening = host.check_output("ss -Htln")
     assert ":80 " in listening
     assert ":443 " not in listening  # no TLS port
+
+
+@pytest.mark.usefixtures("restore")
+def test_a_full_store_answers_503_and_keeps_every_row(host):
+    """apache_cgi_max_rows caps the store: at the cap the form says so and stores nothing."""
+    before = stored(host)
+    converge(apache_cgi_max_rows=before + 2)
+    site = Client(host, "controller")
+    for number in range(2):
+        reply = site.post_form(FEEDBACK, f"name=Cap{number}&mood=happy&message=x", **SAME_ORIGIN)
+        assert reply.status == 303, reply
+    full = site.post_form(FEEDBACK, "name=Over&mood=happy&message=x", **SAME_ORIGIN)
+    assert full.status == 503, full
+    assert "The feedback store is full" in full.body
+    assert stored(host) == before + 2
+    assert stored(host, "Over") == 0
+
+
+@pytest.mark.usefixtures("restore")
+def test_the_dashboard_answers_only_the_addresses_it_is_given(host):
+    converge(apache_cgi_dashboard_allow_from=["192.0.2.1", "127.0.0.0/8"])
+    credentials = basic("admin", PASSWORD)
+    outside = Client(host, "controller").get("/cgi-bin/dashboard.py", Authorization=credentials)
+    assert outside.status == 403, outside
+    assert "<table" not in outside.body
+    inside = Client(host, "inside").get("/cgi-bin/dashboard.py", Authorization=credentials)
+    assert inside.status == 200, inside

@@ -32,16 +32,21 @@ def exchange(
     headers: dict[str, str] | None = None,
     host: str = "127.0.0.1",
     certificate: str | None = None,
+    source: str = "",
 ) -> dict:
     """Send one request; return its status, headers (name, value pairs) and body.
 
     With a CA certificate (PEM) the request goes over HTTPS, trusting only that CA.
+    ``source`` is the local address to send from (any of 127.0.0.0/8 is this machine's).
     """
+    bind = (source, 0) if source else None
     if certificate:
         context = pinned_context(certificate)
-        connection = http.client.HTTPSConnection(host, port, timeout=60, context=context)
+        connection = http.client.HTTPSConnection(
+            host, port, timeout=60, context=context, source_address=bind
+        )
     else:
-        connection = http.client.HTTPConnection(host, port, timeout=60)
+        connection = http.client.HTTPConnection(host, port, timeout=60, source_address=bind)
     try:
         connection.putrequest(method, path, skip_accept_encoding=True)
         payload = body.encode("utf-8")

@@ -103,9 +103,12 @@ class Client:
     HTTPS trusts only the host's own CA certificate, read from the host.
     """
 
-    def __init__(self, host, side: str, scheme: str = "https", port: int | None = None) -> None:
+    def __init__(
+        self, host, side: str, scheme: str = "https", port: int | None = None, source: str = ""
+    ) -> None:
         self.host = host
         self.side = side
+        self.source = source  # inside only: the loopback address to send from
         port = port or (HTTPS_PORT if scheme == "https" else 80)
         self.port = (
             published_port(host.backend.get_hostname(), port) if side == "controller" else port
@@ -122,6 +125,8 @@ class Client:
             "headers": {name.replace("_", "-"): value for name, value in headers.items()},
             "certificate": self.certificate,
         }
+        if self.source:
+            args["source"] = self.source
         if self.side == "controller":
             return Reply(httpprobe.exchange(**args))
         result = self.host.run("python3 -c %s %s", PROBE_SOURCE, json.dumps(args))

@@ -200,3 +200,18 @@ def test_concurrent_submissions_all_land(rows):
         pages = list(pool.map(lambda n: submit(f"name=P{n}&mood=sad&message=m"), range(24)))
     assert [page.status for page in pages] == [303] * 24
     assert sorted(name for name, _, _ in rows()) == sorted(f"P{n}" for n in range(24))
+
+
+def test_a_full_store_refuses_with_a_clear_503_and_keeps_what_it_has(rows):
+    """CGIKIT_MAX_ROWS (apache_cgi_max_rows) caps what a flood of valid posts can store."""
+    for _ in range(2):
+        assert submit(VALID, CGIKIT_MAX_ROWS="2").status == 303
+    page = submit(VALID, CGIKIT_MAX_ROWS="2")
+    assert page.status == 503
+    assert "The feedback store is full" in page.body
+    assert "Nothing was saved." in page.body
+    assert "refused a submission: the store holds its 2 submissions" in page.stderr
+    assert len(rows()) == 2
+    # Without a cap (0, or unset) the store takes it.
+    assert submit(VALID, CGIKIT_MAX_ROWS="0").status == 303
+    assert len(rows()) == 3

@@ -1,0 +1,73 @@
+"""Limits per client address (mod_qos): a password guesser and a flood of POSTs are
+refused with 429, while every other client is served.
+
+Each test sends from an address of its own in 127.0.0.0/8 (all of it is the host's
+loopback), new on every run: a refused address stays refused for its window, and the
+other tests (from 127.0.0.1 and from the controller) must not be caught by it.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from kit import PASSWORD, SETTINGS, Client, basic, stored
+
+MAX_FAILURES = int(SETTINGS["apache_cgi_dashboard_max_failures"])
+POST_LIMIT = int(SETTINGS["apache_cgi_post_limit"])
+DASHBOARD = "/cgi-bin/dashboard.py"
+
+
+def fresh_address() -> str:
+    """A loopback address no other test sends from (127.0.0.1 is the usual one)."""
+    return f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
+
+
+@pytest.mark.skipif(
+    not (PASSWORD and MAX_FAILURES), reason="no dashboard password, or no limit on guessing"
+)
+def test_a_password_guesser_is_refused_while_others_log_in(host):
+    guesser = Client(host, "inside", source=fresh_address())
+    for attempt in range(MAX_FAILURES):
+        wrong = guesser.get(DASHBOARD, Authorization=basic("admin", f"guess-{attempt}"))
+        assert wrong.status == 401, (attempt, wrong)
+    # Past the limit even the right password is refused, and the page is not shown.
+    refused = guesser.get(DASHBOARD, Authorization=basic("admin", PASSWORD))
+    assert refused.status == 429, refused
+    assert "<table" not in refused.body
+    assert guesser.get("/cgi-bin/hello.py").status == 429  # the whole site, for a while
+    # Another client, with the right password, is served.
+    for side in ("controller", "inside"):
+        other = Client(host, side).get(DASHBOARD, Authorization=basic("admin", PASSWORD))
+        assert other.status == 200, (side, other)
+    log = host.file("/var/log/apache2/error.log").content_string
+    assert f"c={guesser.source}" in log  # mod_qos says whom it refused
+
+
+@pytest.mark.skipif(not PASSWORD, reason="no dashboard password")
+def test_a_browser_asking_first_without_credentials_is_not_counted(host):
+    """A browser's first request for the dashboard sends no password (401, then the
+    prompt): many of those are no guessing."""
+    client = Client(host, "inside", source=fresh_address())
+    for _ in range(MAX_FAILURES + 3):
+        assert client.get(DASHBOARD).status == 401
+    assert client.get(DASHBOARD, Authorization=basic("admin", PASSWORD)).status == 200
+
+
+@pytest.mark.skipif(not POST_LIMIT, reason="this scenario sets no limit on POSTs")
+def test_a_flood_of_posts_is_refused_while_others_post(host):
+    flooder = Client(host, "inside", source=fresh_address())
+    for number in range(POST_LIMIT):
+        accepted = flooder.post_form("/cgi-bin/hello.py", f"name=Flood{number}")
+        assert accepted.status == 200, (number, accepted)
+    name = f"Flooder {random.randrange(10**9)}"
+    refused = flooder.post_form(
+        "/cgi-bin/feedback.py",
+        f"name={name}&mood=angry&message=more",
+        Sec_Fetch_Site="same-origin",
+    )
+    assert refused.status == 429, refused
+    assert stored(host, name) == 0
+    for side in ("controller", "inside"):
+        other = Client(host, side).post_form("/cgi-bin/hello.py", "name=Neighbour")
+        assert other.status == 200, (side, other)
