@@ -74,6 +74,54 @@ def sslyze_report(host, tmp_path_factory) -> dict:
     return {"returncode": result.returncode, "output": result.stdout, "scan": scan}
 
 
+@pytest.fixture(scope="module")
+def testssl_findings(host, tmp_path_factory) -> dict[str, dict]:
+    """testssl.sh's findings for a script's page over the published HTTPS port, by id;
+    the scanner trusts the host's CA, asks for the host's name (SNI), looks up nothing
+    in DNS and sends nothing anywhere but to the host."""
+    folder = tmp_path_factory.mktemp("testssl")
+    ca = folder / "ca.pem"
+    ca.write_text(trusted_ca(host))
+    name = host.backend.get_hostname()
+    url = f"https://{name}:{published_port(name, HTTPS_PORT)}/cgi-bin/hello.py"
+    report = folder / "findings.json"
+    command = ["testssl", "--quiet", "--warnings", "off", "--color", "0", "--nodns", "none"]
+    command += ["--ip", "127.0.0.1", "--add-ca", str(ca), "--jsonfile", str(report), url]
+    subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    return {finding["id"]: finding for finding in json.loads(report.read_text())}
+
+
+# What testssl.sh rates above LOW on purpose, and why (the README says the same).
+TESTSSL_ACCEPTED = {
+    # Mozilla's intermediate profile: every cipher offered is strong, so the client's
+    # order wins (a phone without AES hardware picks ChaCha20).
+    "cipher_order": "SSLHonorCipherOrder off",
+    # The host's own CA signs for this host alone: there is nobody to revoke through
+    # (a scenario that gives its certificate names an OCSP responder).
+    **({} if TRUSTED_CA else {"cert_revocation": "a certificate from the host's own CA"}),
+}
+
+
+def test_testssl_rates_nothing_above_low_but_mozillas_choices(testssl_findings):
+    assert testssl_findings["scanTime"]["finding"].isdigit()  # the scan ran to its end
+    assert testssl_findings["TLS1_3"]["finding"] == "offered with final"
+    assert testssl_findings["cert_chain_of_trust"]["finding"] == "passed."  # it trusts the CA
+    assert testssl_findings["cert_trust"]["severity"] == "OK"  # for the name it asked
+    assert testssl_findings["BREACH"]["severity"] == "OK", testssl_findings["BREACH"]
+    above_low = {
+        id_: finding["finding"]
+        for id_, finding in testssl_findings.items()
+        if finding["severity"] in ("MEDIUM", "HIGH", "CRITICAL", "FATAL")
+    }
+    assert above_low.keys() <= TESTSSL_ACCEPTED.keys(), above_low
+    scanner = {
+        id_: finding["finding"]
+        for id_, finding in testssl_findings.items()
+        if finding["severity"] == "WARN" and id_ != "engine_problem"  # no GOST: the scanner's
+    }
+    assert not scanner, scanner
+
+
 def test_sslyze_finds_the_server_compliant_with_mozilla_intermediate(sslyze_report):
     assert sslyze_report["scan"]["scan_status"] == "COMPLETED"
     assert "OK - Compliant." in sslyze_report["output"], sslyze_report["output"][-3000:]
