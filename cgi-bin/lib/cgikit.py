@@ -341,7 +341,7 @@ def require_same_origin(environ: Mapping[str, str]) -> None:
     if fetch_site:
         same_origin = fetch_site == "same-origin"
     else:
-        origin = environ.get("HTTP_ORIGIN", "")
+        origin = environ.get("HTTP_ORIGIN", "").lower()  # a host name's case is no part of it
         same_origin = bool(origin) and origin in _own_origins(environ)
     if not same_origin:
         raise HTTPError(403, "This form only accepts submissions from its own page.")
@@ -349,11 +349,11 @@ def require_same_origin(environ: Mapping[str, str]) -> None:
 
 def _own_origins(environ: Mapping[str, str]) -> list[str]:
     """The origins this site's pages are served from (see ``require_same_origin``)."""
-    configured = environ.get("CGIKIT_ORIGINS", "").split()
+    configured = environ.get("CGIKIT_ORIGINS", "").lower().split()
     if configured:
         return configured
     scheme = "https" if environ.get("HTTPS", "").lower() == "on" else "http"
-    return [f"{scheme}://{environ.get('HTTP_HOST', '')}"]
+    return [f"{scheme}://{environ.get('HTTP_HOST', '').lower()}"]
 
 
 def message_page(status: int, message: str) -> Response:

@@ -10,7 +10,17 @@ import json
 
 import pytest
 from conftest import HELLO, apache_configuration
-from kit import PASSWORD, SAME_ORIGIN, Client, basic, changes, playbook, stored
+from kit import (
+    PASSWORD,
+    SAME_ORIGIN,
+    Client,
+    basic,
+    changes,
+    playbook,
+    published_port,
+    slow_loris,
+    stored,
+)
 
 FEEDBACK = "/cgi-bin/feedback.py"
 
@@ -102,3 +112,13 @@ def test_the_dashboard_answers_only_the_addresses_it_is_given(host):
     assert "<table" not in outside.body
     inside = Client(host, "inside").get("/cgi-bin/dashboard.py", Authorization=credentials)
     assert inside.status == 200, inside
+
+
+@pytest.mark.usefixtures("restore")
+def test_the_request_read_timeout_is_the_one_configured(host):
+    """apache_request_read_timeout is what Apache applies (not Debian's own reqtimeout
+    settings, 20 s for the headers): with 3 s, a slow client is cut off well before."""
+    converge(apache_request_read_timeout="header=3 body=20,MinRate=500")
+    seconds, received = slow_loris(published_port(host.backend.get_hostname(), 80), 60)
+    assert seconds < 12, seconds
+    assert received == b"" or received.startswith(b"HTTP/1.1 408"), received[:200]

@@ -7,7 +7,9 @@ import base64
 import json
 import os
 import re
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import httpprobe
@@ -269,3 +271,25 @@ def make_certificate(folder, name: str, key_type: str = "mismatched") -> tuple[s
         )
     )
     return str(certificate_file), str(key_file)
+
+
+def slow_loris(port: int, patience: float) -> tuple[float, bytes]:
+    """Send a request's header lines to 127.0.0.1:port one every few seconds, never
+    ending them, until the server closes the connection or ``patience`` seconds pass;
+    how long that took, and what the server answered."""
+    received = b""
+    start = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as connection:
+        connection.sendall(b"GET /cgi-bin/hello.py HTTP/1.1\r\nHost: slow.example\r\n")
+        while time.monotonic() - start < patience:
+            try:
+                connection.sendall(b"X-Slow: 1\r\n")
+                chunk = connection.recv(4096)
+            except socket.timeout:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            received += chunk
+    return time.monotonic() - start, received

@@ -123,6 +123,21 @@ def test_the_root_tool_refuses_a_target_that_climbs_out(host, target):
     assert not host.file("/root/kit-escape").exists
 
 
+def test_the_root_tool_refuses_a_target_that_is_a_link_out(host):
+    """A link in /etc/apache2 (copied as a link) would have the candidate written, as
+    root, wherever it points."""
+    link = "/etc/apache2/conf-available/kit-test-link.conf"
+    target = "/root/kit-test-link-target"
+    host.run_expect([0], "printf 'untouched\\n' > %s && ln -sfn %s %s", target, target, link)
+    try:
+        result = host.run("%s test /etc/hostname %s", TOOL, link)
+        assert result.rc == 2, result.stdout + result.stderr
+        assert "leads out of /etc/apache2" in result.stderr
+        assert host.file(target).content_string == "untouched\n"
+    finally:
+        host.run_expect([0], "rm -f %s %s", link, target)
+
+
 @pytest.mark.parametrize("switch", ["+-h", "+--purge", "-..", "+.hidden", "+"])
 def test_the_root_tool_refuses_a_name_that_is_an_option(host, switch):
     result = host.run("%s switch mod %s", TOOL, switch)
