@@ -8,6 +8,7 @@ statement is parameterized.
 
 from __future__ import annotations
 
+import posix  # not os: a builtin module, nothing to import (see cgikit)
 import sqlite3
 
 from cgikit import ENVIRON, limit_from_env
@@ -76,9 +77,20 @@ def database_path() -> str:
 
 
 def connect() -> sqlite3.Connection:
-    """Open the database, creating or migrating its schema when needed."""
+    """Open the database, creating or migrating its schema when needed.
+
+    The database is its owner's alone (0600), whatever umask the server gave the
+    process: the files this process creates are, and a database an earlier version
+    made readable by others loses the others' bits.  SQLite gives its WAL and shared-memory
+    files the database's mode.
+    """
     busy_ms = limit_from_env(ENVIRON, "CGIKIT_BUSY_MS", DEFAULT_BUSY_MS)
-    connection = sqlite3.connect(database_path(), timeout=busy_ms / 1000, isolation_level=None)
+    posix.umask(0o077)
+    path = database_path()
+    connection = sqlite3.connect(path, timeout=busy_ms / 1000, isolation_level=None)
+    mode = posix.stat(path).st_mode
+    if mode & 0o077:  # the owner's bits stay as they are (a read-only database stays so)
+        posix.chmod(path, mode & 0o700)
     connection.execute("PRAGMA journal_mode=WAL")
     if connection.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
         migrate(connection)
