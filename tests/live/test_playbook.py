@@ -10,6 +10,7 @@ from kit import (
     HTTP_REDIRECTS,
     LISTEN_PORTS,
     RECAP,
+    SETTINGS,
     TRUSTED_CA,
     Client,
     changed_tasks,
@@ -181,7 +182,7 @@ def test_a_certificate_that_cannot_serve_changes_nothing(host, tmp_path, key_typ
         ('{"apache_cgi_dashboard_allow_from": ["10.0.0.1/99"]}', "addresses or networks like"),
         ('{"apache_modules_disabled": ["reqtimeout"]}', "the kit's own modules"),
         ("apache_timeout=0", "apache_timeout is 1 to 3600 seconds (got 0)"),
-        ("apache_request_read_timeout=header=20 header=30", "RequestReadTimeout's syntax"),
+        ('{"apache_request_read_timeout": "header=20 header=30"}', "RequestReadTimeout's syntax"),
         (
             '{"apache_cgi_htpasswd_file": "/etc/apache2/x\\" \\nAuthUserFile /etc/shadow"}',
             "apache_cgi_htpasswd_file are absolute paths without spaces, line breaks, quotes",
@@ -200,17 +201,17 @@ def test_a_wrong_variable_fails_before_any_change_with_a_clear_message(host, ext
 
 def test_numbers_given_on_the_command_line_are_accepted(pytestconfig):
     """-e key=value makes every value a string; the roles take the numbers as numbers."""
-    result = playbook(
-        "--check",
-        "-e",
-        "apache_cgi_timeout=30",
-        "-e",
-        "apache_cgi_max_fields=100",
-        "-e",
-        "apache_cgi_busy_timeout_ms=5000",
-        "-e",
-        "apache_cgi_dashboard_bcrypt_cost=5",
-        "-e",
-        "apache_https_hsts_max_age=63072000",
-    )
+    numbers = [
+        "apache_cgi_timeout",
+        "apache_cgi_max_fields",
+        "apache_cgi_busy_timeout_ms",
+        "apache_cgi_dashboard_bcrypt_cost",
+        "apache_cgi_max_rows",
+        "apache_cgi_post_limit",
+        "apache_https_hsts_max_age",
+        "apache_timeout",
+        "apache_limit_request_body",
+    ]
+    options = [option for name in numbers for option in ("-e", f"{name}={SETTINGS[name]}")]
+    result = playbook("--check", *options)
     assert_every_host_unchanged(result, pytestconfig)

@@ -6,7 +6,18 @@ import re
 import uuid
 
 import pytest
-from kit import DATA_DIR, DB, HTTPS_PORT, PASSWORD, PROJECT, SAME_ORIGIN, WEB_USER, basic, stored
+from kit import (
+    DATA_DIR,
+    DB,
+    HTTPS_PORT,
+    PASSWORD,
+    PROJECT,
+    SAME_ORIGIN,
+    SETTINGS,
+    WEB_USER,
+    basic,
+    stored,
+)
 
 HTPASSWD = "/etc/apache2/cgi-kit.htpasswd"
 
@@ -154,5 +165,7 @@ def test_dashboard_shows_the_submission_with_the_password(http):
 def test_password_file_is_bcrypt_readable_by_apache_only(host):
     htpasswd = host.file(HTPASSWD)
     assert (htpasswd.user, htpasswd.group, htpasswd.mode) == ("root", WEB_USER, 0o640)
-    # bcrypt at the role's default cost (apache_cgi_dashboard_bcrypt_cost)
-    assert re.fullmatch(r"admin:\$2y\$05\$[./A-Za-z0-9]{53}\n", htpasswd.content_string)
+    # bcrypt at the scenario's cost (apache_cgi_dashboard_bcrypt_cost)
+    cost = int(SETTINGS["apache_cgi_dashboard_bcrypt_cost"])
+    pattern = rf"admin:\$2y\${cost:02d}\$[./A-Za-z0-9]{{53}}\n"
+    assert re.fullmatch(pattern, htpasswd.content_string), htpasswd.content_string[:7]
