@@ -285,7 +285,6 @@ host_ca = pytest.mark.skipif(
     [
         ("{name}", "DNS:{name}", "OK"),
         ("{name}", "IP:203.0.113.5", "excluded subtree violation"),
-        ("login.{name}", "DNS:login.{name}", "excluded subtree violation"),
         ("other.example", "DNS:other.example", "permitted subtree violation"),
         ("other.example", "", "permitted subtree violation"),  # a CN-only leaf
     ],
