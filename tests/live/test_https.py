@@ -84,11 +84,24 @@ def testssl_findings(host, tmp_path_factory) -> dict[str, dict]:
     ca.write_text(trusted_ca(host))
     name = host.backend.get_hostname()
     url = f"https://{name}:{published_port(name, HTTPS_PORT)}/cgi-bin/hello.py"
-    report = folder / "findings.json"
     command = ["testssl", "--quiet", "--warnings", "off", "--color", "0", "--nodns", "none"]
-    command += ["--ip", "127.0.0.1", "--add-ca", str(ca), "--jsonfile", str(report), url]
-    subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-    return {finding["id"]: finding for finding in json.loads(report.read_text())}
+    command += ["--ip", "127.0.0.1", "--add-ca", str(ca)]
+    # A loaded machine can make one of its many connections fail ("check failed
+    # because of connect problem"): such a scan is made again, up to three times; the
+    # test then judges the last one, connect problems included.
+    for attempt in range(3):
+        report = folder / f"findings-{attempt}.json"
+        subprocess.run(
+            [*command, "--jsonfile", str(report), url],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        findings = {finding["id"]: finding for finding in json.loads(report.read_text())}
+        if not any("connect problem" in finding["finding"] for finding in findings.values()):
+            break
+    return findings
 
 
 # What testssl.sh rates above LOW on purpose, and why (the README says the same).
