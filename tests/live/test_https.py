@@ -99,7 +99,12 @@ def testssl_findings(host, tmp_path_factory) -> dict[str, dict]:
             check=False,
         )
         findings = {finding["id"]: finding for finding in json.loads(report.read_text())}
-        if not any("connect problem" in finding["finding"] for finding in findings.values()):
+        problems = [
+            id_
+            for id_, finding in findings.items()
+            if "connect problem" in finding["finding"] and id_ not in TESTSSL_SCANNER_ONLY
+        ]
+        if not problems:
             break
     return findings
 
@@ -113,6 +118,13 @@ TESTSSL_ACCEPTED = {
     # (a scenario that gives its certificate names an OCSP responder).
     **({} if TRUSTED_CA else {"cert_revocation": "a certificate from the host's own CA"}),
 }
+
+
+# Warnings about the scanner, not the server: no GOST engine in Debian's openssl; its
+# session-resumption checks, which on a loaded machine intermittently fail to connect
+# (seen in CI on two of three hosts, never in a scan on an idle one) and which sslyze
+# covers strictly (test_only_tls_1_2_and_1_3_without_session_tickets).
+TESTSSL_SCANNER_ONLY = {"engine_problem", "sessionresumption_ticket", "sessionresumption_ID"}
 
 
 def test_testssl_rates_nothing_above_low_but_mozillas_choices(testssl_findings):
@@ -130,7 +142,7 @@ def test_testssl_rates_nothing_above_low_but_mozillas_choices(testssl_findings):
     scanner = {
         id_: finding["finding"]
         for id_, finding in testssl_findings.items()
-        if finding["severity"] == "WARN" and id_ != "engine_problem"  # no GOST: the scanner's
+        if finding["severity"] == "WARN" and id_ not in TESTSSL_SCANNER_ONLY
     }
     assert not scanner, scanner
 
