@@ -61,13 +61,21 @@ def meaning(option: dict[str, Any]) -> str:
     return text.replace("|", "\\|")
 
 
+def rows(name: str, option: dict[str, Any]) -> list[str]:
+    """A variable's row, then one per key of its items (``name[].key``) if it has some."""
+    default = shown_default(option)
+    if option.get("required"):
+        default = "required"
+    elif "default" not in option and "[]." in name:
+        default = "see its meaning" if "Default" in meaning(option) else "none"
+    row = f"| `{name}` | {shown_type(option)} | {default} | {meaning(option)} |\n"
+    keys = option.get("options", {})
+    return [row] + [line for key, sub in keys.items() for line in rows(f"{name}[].{key}", sub)]
+
+
 def table(role: str) -> str:
     """The Markdown table of a role's variables."""
-    rows = [
-        f"| `{name}` | {shown_type(option)} | {shown_default(option)} | {meaning(option)} |\n"
-        for name, option in specs(role).items()
-    ]
-    return HEADER + "".join(rows)
+    return HEADER + "".join(line for name, option in specs(role).items() for line in rows(name, option))
 
 
 def render(readme: str) -> str:

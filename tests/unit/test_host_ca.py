@@ -36,7 +36,10 @@ def rendered(server_name: str, folder: Path) -> dict:
             "hosts": "localhost",
             "gather_facts": False,
             "vars_files": [str(VARS)],
-            "vars": {"apache_kit": {"server_name": server_name, "conf_dir": "/etc/apache2"}},
+            "vars": {
+                "apache_kit": {"conf_dir": "/etc/apache2"},
+                "__apache_https_site": {"server_name": server_name, "names": [server_name]},
+            },
             "tasks": [{"debug": {"msg": {name: f"{{{{ {name} }}}}" for name in WANTED}}}],
         }
     ]
