@@ -106,16 +106,25 @@ class Client:
     """
 
     def __init__(
-        self, host, side: str, scheme: str = "https", port: int | None = None, source: str = ""
+        self,
+        host,
+        side: str,
+        scheme: str = "https",
+        port: int | None = None,
+        source: str = "",
+        server_name: str = "",
+        certificate: str = "",
     ) -> None:
         self.host = host
         self.side = side
         self.source = source  # inside only: the loopback address to send from
+        # The name asked for (Host, SNI), which the certificate must be valid for.
+        self.server_name = server_name
         port = port or (HTTPS_PORT if scheme == "https" else 80)
         self.port = (
             published_port(host.backend.get_hostname(), port) if side == "controller" else port
         )
-        self.certificate = trusted_ca(host) if scheme == "https" else None
+        self.certificate = (certificate or trusted_ca(host)) if scheme == "https" else None
 
     def request(self, method: str, path: str, body: str = "", **headers: str) -> Reply:
         """Send a request; header names use underscores for dashes (Content_Type)."""
@@ -129,6 +138,8 @@ class Client:
         }
         if self.source:
             args["source"] = self.source
+        if self.server_name:
+            args["server_name"] = self.server_name
         if self.side == "controller":
             return Reply(httpprobe.exchange(**args))
         result = self.host.run("python3 -c %s %s", PROBE_SOURCE, json.dumps(args))
@@ -207,11 +218,11 @@ def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def stored(host, name: str | None = None) -> int:
+def stored(host, name: str | None = None, db: str = DB) -> int:
     """Rows in the database (with this name), read by the web server's user."""
     query = "SELECT count(*) FROM feedback" + (" WHERE name = ?" if name else "")
     code = (
-        f"import sqlite3, sys; c = sqlite3.connect('file:{DB}?mode=ro', uri=True); "
+        f"import sqlite3, sys; c = sqlite3.connect('file:{db}?mode=ro', uri=True); "
         "print(c.execute(sys.argv[1], sys.argv[2:]).fetchone()[0])"
     )
     args = [name] if name else []

@@ -75,8 +75,8 @@ def test_https_off_is_one_switch(pytestconfig):
     assert result.returncode == 0, result.stdout[-3000:]
     changed = changed_tasks(result)
     assert (
-        "apache_https : Enable the virtual hosts; disable Debian's own and, without HTTPS,"
-        " the HTTPS site" in changed
+        "apache_https : Enable the virtual hosts; disable Debian's own and those of the kit's"
+        " no longer wanted" in changed
     )
     # The kit's tool, asked in check mode, says what it would switch (shown with -v).
     assert '"stdout": "would disable site cgi-kit-https"' in result.stdout, result.stdout[-3000:]
