@@ -48,7 +48,7 @@ def test_the_play_run_with_mitogen_finds_nothing_to_change(pytestconfig):
     assert_every_host_unchanged(result, pytestconfig)
     # ansible-core's word that a strategy of another package ran (Mitogen's, found there).
     assert "strategy plugins not included in ansible.builtin" in result.stderr
-    assert "TASK [apache_cgi : Deploy the scripts]" in result.stdout
+    assert "TASK [apache_cgi : Deploy each site's scripts]" in result.stdout
 
 
 def test_without_a_password_the_dashboard_would_be_closed_to_everyone(pytestconfig):
@@ -195,7 +195,7 @@ def test_a_wrong_variable_fails_before_any_change_with_a_clear_message(host, ext
     assert message in result.stdout
     # The play stopped in the validation before the roles: no task that changes anything ran.
     assert "TASK [apache : Install the Apache packages]" not in result.stdout
-    assert "TASK [apache_cgi : Deploy the scripts]" not in result.stdout
+    assert "TASK [apache_cgi : Deploy each site's scripts]" not in result.stdout
     assert changes(result) == [("0", "1")]
 
 
