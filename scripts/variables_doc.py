@@ -75,7 +75,9 @@ def rows(name: str, option: dict[str, Any]) -> list[str]:
 
 def table(role: str) -> str:
     """The Markdown table of a role's variables."""
-    return HEADER + "".join(line for name, option in specs(role).items() for line in rows(name, option))
+    return HEADER + "".join(
+        line for name, option in specs(role).items() for line in rows(name, option)
+    )
 
 
 def render(readme: str) -> str:
