@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from kit import LIB_FILES, SCRIPTS, published_port, slow_loris
+from kit import LIB_FILES, SCRIPTS, SETTINGS, Client, published_port, slow_loris
 
 HELLO = "/cgi-bin/hello.py"
 # A file in the script folder that is not executable: Apache (mod_cgi and mod_cgid
@@ -174,12 +174,25 @@ def test_the_well_known_folder_is_served(http, planted_in_the_web_root):
     assert (reply.status, reply.body) == (200, f"secret of {WELL_KNOWN}\n"), reply
 
 
-def test_server_status_is_off(http, host):
-    """Debian enables mod_status: /server-status shows every client's request line."""
-    assert host.run("a2query -m status").rc != 0
+def test_server_status_is_refused_on_the_site_for_every_client(http):
+    """/server-status shows every client's request line: no site answers it, not even
+    to the host itself (a proxy on the host would make everyone local)."""
     reply = http.get("/server-status")
-    assert reply.status == 404, reply
+    assert reply.status == 403, reply
     assert "Apache Server Status" not in reply.body
+
+
+def test_server_status_is_answered_on_loopback_only(host):
+    """The status for machines, with ExtendedStatus, on the loopback address alone."""
+    address, port = str(SETTINGS["apache_status_listen"]).rsplit(":", 1)
+    assert host.socket(f"tcp://{address}:{port}").is_listening
+    assert not host.socket(f"tcp://0.0.0.0:{port}").is_listening
+    status = Client(host, "inside", "http", port=int(port)).get("/server-status?auto")
+    assert status.status == 200, status
+    assert "Total Accesses:" in status.body  # ExtendedStatus
+    assert "ServerUptimeSeconds:" in status.body
+    other = Client(host, "inside", "http", port=int(port)).get("/")
+    assert other.status == 403
 
 
 @pytest.mark.parametrize("path", [HELLO, "/", "/no-such-page"])

@@ -15,7 +15,7 @@ from cgirun import PROJECT
 
 BIN = Path(sys.executable).parent
 GALAXY = yaml.safe_load((PROJECT / "galaxy.yml").read_text())
-ROLES = ["apache", "apache_https", "apache_cgi"]
+ROLES = ["apache", "apache_https", "apache_cgi", "apache_exporter"]
 FIVE_LINES = """\
 - hosts: webservers
   roles:

@@ -18,7 +18,9 @@ def spec_options(role: str) -> dict:
 
 
 def test_every_role_has_argument_specs():
-    assert ROLES == ["apache", "apache_cgi", "apache_https"]
+    roles = sorted(path.name for path in (PROJECT / "roles").iterdir() if path.is_dir())
+    assert ROLES == roles
+    assert ROLES == ["apache", "apache_cgi", "apache_exporter", "apache_https"]
 
 
 def test_the_readme_tables_are_the_ones_made_from_the_specs():
