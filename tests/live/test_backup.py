@@ -1,0 +1,177 @@
+"""Backups of the sites' databases on every host under test (systemd): the timer, a copy
+made while a load generator writes (consistent, every row committed before it, root's
+alone), a copy of one host restored into another (the same rows, the site serving), a
+file that is no kit database refused, and old copies pruned."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import testinfra
+from kit import DATA_DIR, DB, PROBE_SOURCE, SETTINGS, all_rows, stored
+
+TOOL = "/usr/local/sbin/apache-cgi-kit-backup"
+BACKUPS = str(SETTINGS["apache_cgi_backup_dir"])
+TIMER = "apache-cgi-kit-backup.timer"
+# POSTs of feedback over HTTPS from inside the host, each from one of several loopback
+# addresses (the limit per client counts 30 a minute), trusting the host's CA.
+LOADER = """
+import json, sys, time
+probe = {}
+exec(sys.argv[1], probe)
+ca = open("/etc/apache2/ssl/apache-cgi-kit-ca.pem").read()
+for number in range(int(sys.argv[2])):
+    reply = probe["exchange"](443, "POST", "/cgi-bin/feedback.py",
+        f"name=backup-load-{number}&mood=happy&message=load",
+        {"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"},
+        certificate=ca, source=f"127.0.3.{number % 8 + 1}")
+    print(reply["status"], flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def hosts(pytestconfig) -> list:
+    return [testinfra.get_host(spec) for spec in pytestconfig.getoption("hosts").split(",")]
+
+
+def site_of(host) -> str:
+    """The single site's name: the host's inventory name (apache_server_name)."""
+    return host.backend.get_hostname()
+
+
+def copies(host) -> list[str]:
+    return host.check_output(f"{TOOL} list").split()
+
+
+def ids_in(host, database: str, extra: str = "") -> list[int]:
+    code = (
+        "import json, sqlite3, sys; c = sqlite3.connect(sys.argv[1], uri=True); "
+        "print(json.dumps([r[0] for r in c.execute('SELECT id FROM feedback ORDER BY id')]))"
+    )
+    uri = f"file:{database}?mode=ro{extra}"
+    return json.loads(host.check_output("python3 -c %s %s", code, uri))
+
+
+def wait_for(host, condition: str, seconds: int = 180) -> None:
+    """Until the shell condition holds on the host, checked every tenth of a second."""
+    loop = f"for i in $(seq {seconds * 10}); do if {condition}; then exit 0; fi; sleep 0.1; done"
+    host.run_expect([0], "sh -c %s", loop + "; exit 1")
+
+
+@pytest.fixture(scope="module")
+def under_load(hosts):
+    """Per host: the ids committed before a backup started while 200 POSTs went on,
+    the copy it made, and the POSTs' statuses."""
+    made = {}
+    for host in hosts:
+        host.run_expect([0], "rm -f /tmp/kit-load.out")
+        host.run_expect(
+            [0], "nohup python3 -c %s %s 200 > /tmp/kit-load.out 2>&1 &", LOADER, PROBE_SOURCE
+        )
+        wait_for(host, "[ -s /tmp/kit-load.out ]")
+        before = ids_in(host, DB)
+        host.run_expect([0], "systemctl start apache-cgi-kit-backup.service")
+        wait_for(host, "[ $(wc -l < /tmp/kit-load.out) -ge 200 ]")
+        statuses = host.check_output("cat /tmp/kit-load.out").split()
+        made[host] = (before, copies(host)[-1], statuses)
+    return made
+
+
+def test_the_timer_is_enabled_and_waiting(hosts):
+    for host in hosts:
+        assert host.check_output(f"systemctl is-enabled {TIMER}") == "enabled"
+        assert host.check_output(f"systemctl is-active {TIMER}") == "active"
+        normalized = host.check_output(
+            "systemd-analyze calendar %s | sed -n 's/^ *Normalized form: //p'",
+            str(SETTINGS["apache_cgi_backup_schedule"]),
+        )
+        schedule = host.check_output(f"systemctl show -p TimersCalendar --value {TIMER}")
+        assert f"OnCalendar={normalized} ;" in schedule
+
+
+def test_a_copy_under_load_holds_every_row_committed_before_it(hosts, under_load):
+    for host in hosts:
+        before, copy, statuses = under_load[host]
+        assert statuses.count("303") == 200, statuses
+        assert copy.startswith(f"{BACKUPS}/{site_of(host)}/{site_of(host)}-")
+        kept = ids_in(host, copy, "&immutable=1")
+        assert set(before) <= set(kept)
+        assert set(kept) <= set(ids_in(host, DB))
+        check = host.check_output(
+            "python3 -c %s %s",
+            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1], uri=True)"
+            ".execute('PRAGMA integrity_check').fetchone()[0])",
+            f"file:{copy}?mode=ro&immutable=1",
+        )
+        assert check == "ok"
+
+
+def test_copies_are_roots_alone_and_the_database_stays_the_web_users(hosts, under_load):
+    for host in hosts:
+        copy = under_load[host][1]
+        for path, mode in [(BACKUPS, 0o700), (copy.rsplit("/", 1)[0], 0o700), (copy, 0o600)]:
+            found = host.file(path)
+            assert (found.user, found.group, found.mode) == ("root", "root", mode), path
+        owners = host.check_output(f"stat -c %U {DATA_DIR}/*").split()
+        assert set(owners) == {"www-data"}
+
+
+def test_a_copy_restored_into_another_host_gives_the_same_rows(hosts, under_load):
+    if len(hosts) < 2:
+        pytest.fail("this test needs two hosts (the default scenario's)")
+    source, target = hosts[0], hosts[1]
+    copy = under_load[source][1]
+    wanted = json.loads(
+        source.check_output(
+            "python3 -c %s %s",
+            "import json, sqlite3, sys; c = sqlite3.connect(sys.argv[1], uri=True); "
+            "print(json.dumps(c.execute('SELECT * FROM feedback ORDER BY id').fetchall()))",
+            f"file:{copy}?mode=ro&immutable=1",
+        )
+    )
+    own = under_load[target][1]  # the target's own copy, put back at the end
+    own_rows = json.loads(
+        target.check_output(
+            "python3 -c %s %s",
+            "import json, sqlite3, sys; c = sqlite3.connect(sys.argv[1], uri=True); "
+            "print(json.dumps(c.execute('SELECT * FROM feedback ORDER BY id').fetchall()))",
+            f"file:{own}?mode=ro&immutable=1",
+        )
+    )
+    content = base64.b64encode(source.file(copy).content).decode()
+    target.run_expect([0], "echo %s | base64 -d > /tmp/kit-restore.sqlite3", content)
+    try:
+        result = target.run(f"{TOOL} restore %s /tmp/kit-restore.sqlite3", site_of(target))
+        assert result.rc == 0, result.stderr
+        assert f"now holds the {len(wanted)} rows" in result.stdout
+        assert all_rows(target) == wanted
+        assert target.file(DB).mode == 0o600
+        assert target.file(DB).user == "www-data"
+    finally:
+        back = target.run(f"{TOOL} restore %s %s", site_of(target), own)
+        target.run("rm -f /tmp/kit-restore.sqlite3")
+    assert back.rc == 0, back.stderr
+    assert all_rows(target) == own_rows
+
+
+def test_a_file_that_is_no_kit_database_is_refused_and_changes_nothing(hosts):
+    host = hosts[0]
+    before = stored(host)
+    host.run_expect([0], "echo 'not a database' > /tmp/kit-not-a-db.sqlite3")
+    result = host.run(f"{TOOL} restore %s /tmp/kit-not-a-db.sqlite3", site_of(host))
+    host.run("rm -f /tmp/kit-not-a-db.sqlite3")
+    assert result.rc == 1
+    assert "is no copy of a kit database" in result.stderr
+    assert stored(host) == before
+
+
+def test_copies_older_than_the_days_kept_go_and_the_newest_stays(hosts, under_load):
+    host = hosts[0]
+    folder = f"{BACKUPS}/{site_of(host)}"
+    old = f"{folder}/{site_of(host)}-20000101T000000Z.sqlite3"
+    host.run_expect([0], f"cp {under_load[host][1]} {old} && touch -d '2000-01-01' {old}")
+    host.run_expect([0], "systemctl start apache-cgi-kit-backup.service")
+    assert not host.file(old).exists
+    assert len(copies(host)) >= 2
