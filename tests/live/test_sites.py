@@ -12,6 +12,7 @@ kit's single site answers again as it did before this module.
 from __future__ import annotations
 
 import datetime
+import json
 import shutil
 import ssl
 from pathlib import Path
@@ -238,8 +239,8 @@ def test_a_submission_lands_in_its_sites_database_alone(hosts, served):
 
 def test_each_site_logs_to_its_own_files(hosts, served, given):
     for host in hosts:
-        alpha(host, "inside").get("/cgi-bin/hello.py?alpha-log-probe")
-        beta(host, "inside", given).get("/cgi-bin/hello.sh?beta-log-probe")
+        alpha(host, "inside").get("/cgi-bin/hello.py", User_Agent="alpha-log-probe")
+        beta(host, "inside", given).get("/cgi-bin/hello.sh", User_Agent="beta-log-probe")
         alpha_log = host.file(f"/var/log/apache2/{ALPHA}-access.log").content_string
         beta_log = host.file(f"/var/log/apache2/{BETA}-access.log").content_string
         assert "alpha-log-probe" in alpha_log
@@ -247,6 +248,9 @@ def test_each_site_logs_to_its_own_files(hosts, served, given):
         assert "beta-log-probe" in beta_log
         assert "alpha-log-probe" not in beta_log
         assert host.file(f"/var/log/apache2/{ALPHA}-error.log").exists
+        json_lines = host.file(f"/var/log/apache2/{ALPHA}-access.json.log").content_string
+        probes = [line for line in json_lines.splitlines() if "alpha-log-probe" in line]
+        assert [json.loads(line)["site"] for line in probes] == [ALPHA]
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ def spec_options(role: str) -> dict:
 
 def test_every_role_has_argument_specs():
     roles = sorted(path.name for path in (PROJECT / "roles").iterdir() if path.is_dir())
-    assert ROLES == roles
+    assert roles == ROLES
     assert ROLES == ["apache", "apache_cgi", "apache_exporter", "apache_https"]
 
 
