@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 
 import pytest
 import testinfra
@@ -26,8 +27,18 @@ for number in range(int(sys.argv[2])):
     reply = probe["exchange"](443, "POST", "/cgi-bin/feedback.py",
         f"name=backup-load-{number}&mood=happy&message=load",
         {"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"},
-        certificate=ca, source=f"127.0.3.{number % 8 + 1}")
+        certificate=ca, source=f"127.{sys.argv[3]}.3.{number % 8 + 1}")
     print(reply["status"], flush=True)
+"""
+
+
+PINNING_READER = """
+import sqlite3, sys, time
+# kit-pinning-reader
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN")
+connection.execute("SELECT count(*) FROM feedback").fetchone()
+time.sleep(300)
 """
 
 
@@ -67,14 +78,27 @@ def under_load(hosts):
     made = {}
     for host in hosts:
         host.run_expect([0], "rm -f /tmp/kit-load.out")
+        # A reader that keeps a snapshot open, as a dashboard request does: SQLite can't
+        # fold the WAL into the database file meanwhile, so the rows committed after
+        # are in the WAL alone (a copy of the file would miss them).
         host.run_expect(
-            [0], "nohup python3 -c %s %s 200 > /tmp/kit-load.out 2>&1 &", LOADER, PROBE_SOURCE
+            [0],
+            f"nohup runuser -u www-data -- python3 -c %s {DB} > /dev/null 2>&1 &",
+            PINNING_READER,
+        )
+        host.run_expect(
+            [0],
+            "nohup python3 -c %s %s 200 %s > /tmp/kit-load.out 2>&1 &",
+            LOADER,
+            PROBE_SOURCE,
+            str(random.randint(10, 250)),  # addresses no earlier run used
         )
         wait_for(host, "[ -s /tmp/kit-load.out ]")
         before = ids_in(host, DB)
         host.run_expect([0], "systemctl start apache-cgi-kit-backup.service")
         wait_for(host, "[ $(wc -l < /tmp/kit-load.out) -ge 200 ]")
         statuses = host.check_output("cat /tmp/kit-load.out").split()
+        host.run("pkill -f kit-pinning-reader")
         made[host] = (before, copies(host)[-1], statuses)
     return made
 
