@@ -56,13 +56,28 @@ def copies(host) -> list[str]:
     return host.check_output(f"{TOOL} list").split()
 
 
-def ids_in(host, database: str, extra: str = "") -> list[int]:
+def rows_in(host, database: str, extra: str = "", columns: str = "*") -> list:
+    """The feedback rows of a database file on the host (read-only; ``extra``: URI options)."""
     code = (
         "import json, sqlite3, sys; c = sqlite3.connect(sys.argv[1], uri=True); "
-        "print(json.dumps([r[0] for r in c.execute('SELECT id FROM feedback ORDER BY id')]))"
+        "print(json.dumps(c.execute(sys.argv[2]).fetchall()))"
     )
     uri = f"file:{database}?mode=ro{extra}"
-    return json.loads(host.check_output("python3 -c %s %s", code, uri))
+    query = f"SELECT {columns} FROM feedback ORDER BY id"
+    return json.loads(host.check_output("python3 -c %s %s %s", code, uri, query))
+
+
+def ids_in(host, database: str, extra: str = "") -> list[int]:
+    return [row[0] for row in rows_in(host, database, extra, "id")]
+
+
+def put_file(host, path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` on the host, in pieces a command line can carry."""
+    encoded = base64.b64encode(data).decode()
+    host.run_expect([0], "rm -f %s.b64", path)
+    for start in range(0, len(encoded), 60000):
+        host.run_expect([0], "printf %s %s >> %s.b64", "%s", encoded[start : start + 60000], path)
+    host.run_expect([0], "base64 -d %s.b64 > %s && rm %s.b64", path, path, path)
 
 
 def wait_for(host, condition: str, seconds: int = 180) -> None:
@@ -147,25 +162,10 @@ def test_a_copy_restored_into_another_host_gives_the_same_rows(hosts, under_load
         pytest.fail("this test needs two hosts (the default scenario's)")
     source, target = hosts[0], hosts[1]
     copy = under_load[source][1]
-    wanted = json.loads(
-        source.check_output(
-            "python3 -c %s %s",
-            "import json, sqlite3, sys; c = sqlite3.connect(sys.argv[1], uri=True); "
-            "print(json.dumps(c.execute('SELECT * FROM feedback ORDER BY id').fetchall()))",
-            f"file:{copy}?mode=ro&immutable=1",
-        )
-    )
+    wanted = rows_in(source, copy, "&immutable=1")
     own = under_load[target][1]  # the target's own copy, put back at the end
-    own_rows = json.loads(
-        target.check_output(
-            "python3 -c %s %s",
-            "import json, sqlite3, sys; c = sqlite3.connect(sys.argv[1], uri=True); "
-            "print(json.dumps(c.execute('SELECT * FROM feedback ORDER BY id').fetchall()))",
-            f"file:{own}?mode=ro&immutable=1",
-        )
-    )
-    content = base64.b64encode(source.file(copy).content).decode()
-    target.run_expect([0], "echo %s | base64 -d > /tmp/kit-restore.sqlite3", content)
+    own_rows = rows_in(target, own, "&immutable=1")
+    put_file(target, "/tmp/kit-restore.sqlite3", source.file(copy).content)
     try:
         result = target.run(f"{TOOL} restore %s /tmp/kit-restore.sqlite3", site_of(target))
         assert result.rc == 0, result.stderr
