@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MIGRATIONS",
     "MOODS",
+    "Filter",
     "StorageError",
     "StoreFull",
     "add_feedback",
@@ -33,6 +34,7 @@ __all__ = [
     "connect",
     "database_path",
     "feedback_page",
+    "feedback_rows",
     "with_connection",
 ]
 
@@ -152,19 +154,71 @@ def add_feedback(name: str, mood: str, message: str) -> int:
     return with_connection(insert)
 
 
-def feedback_page(limit: int, offset: int) -> tuple[list[Row], int, dict[str, int]]:
-    """One page of submissions, newest first, with the total and the count per mood."""
+class Filter:
+    """Which submissions to show: one mood or all, and days (YYYY-MM-DD, UTC) from and to."""
 
-    def read(connection: sqlite3.Connection) -> tuple[list[Row], int, dict[str, int]]:
-        connection.execute("BEGIN")  # one snapshot for both queries
+    __slots__ = ("mood", "since", "until")
+
+    def __init__(self, mood: str = "", since: str = "", until: str = "") -> None:
+        self.mood = mood
+        self.since = since
+        self.until = until
+
+    def where(self) -> tuple[str, tuple[str, ...]]:
+        """The WHERE clause (parameterized) and its parameters."""
+        terms, params = [], []
+        if self.mood:
+            terms.append("mood = ?")
+            params.append(self.mood)
+        if self.since:
+            terms.append("created >= ?")
+            params.append(self.since)
+        if self.until:  # the whole day
+            terms.append("created < strftime('%Y-%m-%d', ?, '+1 day')")
+            params.append(self.until)
+        return (" WHERE " + " AND ".join(terms) if terms else ""), tuple(params)
+
+
+def feedback_page(
+    limit: int, offset: int, shown: Filter | None = None
+) -> tuple[list[Row], int, dict[str, int], list[tuple[str, str, int]]]:
+    """One page of submissions, newest first, with the total, the count per mood and the
+    count per day and mood (oldest day first), all of those the filter lets through."""
+    where, params = (shown or Filter()).where()
+
+    def read(
+        connection: sqlite3.Connection,
+    ) -> tuple[list[Row], int, dict[str, int], list[tuple[str, str, int]]]:
+        connection.execute("BEGIN")  # one snapshot for every query
         rows = connection.execute(
             "SELECT id, created, name, mood, message FROM feedback"
-            " ORDER BY id DESC LIMIT ? OFFSET ?",
-            (limit, offset),
+            + where
+            + " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
         ).fetchall()
-        counts = dict(connection.execute("SELECT mood, count(*) FROM feedback GROUP BY mood"))
+        by_mood = "SELECT mood, count(*) FROM feedback" + where + " GROUP BY mood"
+        counts = dict(connection.execute(by_mood, params))
+        days = connection.execute(
+            "SELECT substr(created, 1, 10) AS day, mood, count(*) FROM feedback"
+            + where
+            + " GROUP BY day, mood ORDER BY day",
+            params,
+        ).fetchall()
         connection.execute("COMMIT")
-        return rows, sum(counts.values()), counts
+        return rows, sum(counts.values()), counts, days
+
+    return with_connection(read)
+
+
+def feedback_rows(shown: Filter | None = None) -> list[Row]:
+    """Every submission the filter lets through, oldest first."""
+    where, params = (shown or Filter()).where()
+
+    def read(connection: sqlite3.Connection) -> list[Row]:
+        return connection.execute(
+            "SELECT id, created, name, mood, message FROM feedback" + where + " ORDER BY id",
+            params,
+        ).fetchall()
 
     return with_connection(read)
 

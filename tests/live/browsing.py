@@ -50,10 +50,10 @@ def record_csp_violation(context, message) -> None:
         context.csp_violations.append(message.text)
 
 
-def recording_context(browser):
-    """A new browser context whose pages record, in its ``csp_violations``, every
-    Content-Security-Policy violation the console reports."""
-    opened = browser.new_context()
+def recording_context(browser, **options):
+    """A new browser context (``options``: Playwright's) whose pages record, in its
+    ``csp_violations``, every Content-Security-Policy violation the console reports."""
+    opened = browser.new_context(**options)
     opened.csp_violations = []
     opened.on("console", lambda message: record_csp_violation(opened, message))
     return opened

@@ -5,12 +5,15 @@ Screenshots of every page go to artifacts/screenshots/ (named per host).
 
 from __future__ import annotations
 
+import csv
+import io
+import urllib.parse
 import uuid
 from pathlib import Path
 
 import pytest
 from browsing import launch, recording_context
-from kit import HTTPS_PORT, PASSWORD, PROJECT, published_port, stored
+from kit import HTTPS_PORT, PASSWORD, PROJECT, Client, published_port, stored
 
 SHOTS = PROJECT / "artifacts" / "screenshots"
 
@@ -120,3 +123,39 @@ def test_feedback_and_dashboard_in_a_browser(browser, context, site, host):
     assert "Typed in a real browser." in row.inner_text()
     shot(dashboard, host, "dashboard")
     logged_in.close()
+
+
+def test_the_dashboards_chart_filter_and_export_in_a_browser(browser, site, host):
+    """The chart is drawn (an SVG image, no script, no policy violation), the filter
+    narrows the rows to one mood, and the CSV export downloads what the filter shows,
+    a formula-like name made plain text."""
+    marker = uuid.uuid4().hex[:8]
+    client = Client(host, "controller")
+    for name, mood in [(f"=HYPERLINK({marker})", "angry"), (f"Calm {marker}", "neutral")]:
+        body = urllib.parse.urlencode({"name": name, "mood": mood, "message": "chart"})
+        reply = client.post_form("/cgi-bin/feedback.py", body, Sec_Fetch_Site="same-origin")
+        assert reply.status == 303, reply
+    context = recording_context(
+        browser,
+        http_credentials={"username": "admin", "password": PASSWORD},
+        accept_downloads=True,
+    )
+    page = context.new_page()
+    assert page.goto(f"{site}/dashboard.py").status == 200
+    chart = page.get_by_role("img", name="Submissions per day and mood")
+    assert chart.is_visible()
+    assert chart.bounding_box()["height"] > 100
+    page.get_by_label("Mood", exact=True).select_option("angry")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/dashboard.py?mood=angry*")
+    assert page.get_by_role("row").filter(has_text=marker).count() == 1
+    assert page.get_by_role("row").filter(has_text=f"Calm {marker}").count() == 0
+    shot(page, host, "dashboard-filtered")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export CSV").click()
+    assert download.value.suggested_filename == "feedback-angry.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(), newline="")))
+    assert [row[2] for row in rows if marker in row[2]] == [f"'=HYPERLINK({marker})"]
+    assert {row[3] for row in rows[1:]} == {"angry"}
+    context.close()
+    assert context.csp_violations == []

@@ -147,3 +147,80 @@ def test_a_database_of_an_earlier_version_is_migrated_and_keeps_its_rows(databas
         assert connection.execute("PRAGMA user_version").fetchone() == (len(kitstore.MIGRATIONS),)
         assert connection.execute("SELECT name FROM feedback").fetchall() == [("Old",)]
         assert connection.execute("SELECT count(*) FROM health").fetchone() == (1,)
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_the_filter_shows_one_mood_and_counts_only_it():
+    store("Glad", "happy")
+    store("Down", "sad")
+    page = run_cgi("dashboard.py", query="mood=sad")
+    assert page.status == 200
+    assert "Down" in page.body
+    assert "Glad" not in page.body
+    assert '<th scope="row">All</th><td>1</td>' in page.body
+    assert '<option value="sad" selected>' in page.body
+
+
+def test_the_filter_by_days_takes_whole_days_in_utc(database):
+    store("Today")
+    today = run_cgi("dashboard.py", query="mood=happy").body
+    day = today.split('<time datetime="', 1)[1][:10]
+    assert "Today" in run_cgi("dashboard.py", query=f"from={day}&to={day}").body
+    before = run_cgi("dashboard.py", query="to=2000-01-01")
+    assert "No feedback matches this filter." in before.body
+    assert "Today" not in before.body
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("mood=furious", "The mood must be one of"),
+        ("from=2026-13-01", "must be a day like"),
+        ("to=yesterday", "must be a day like"),
+        ("from=2026-12-31&to=2026-01-01", "must not be after the last"),
+        ("format=xlsx", "The only export format is csv."),
+    ],
+)
+def test_a_bad_filter_is_400(query, message):
+    page = run_cgi("dashboard.py", query=query)
+    assert page.status == 400
+    assert message in page.body
+
+
+def test_the_chart_shows_each_day_and_mood_without_script():
+    store("One", "happy")
+    store("Two", "happy")
+    store("Three", "angry")
+    page = run_cgi("dashboard.py")
+    svg = page.body.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert 'role="img"' in svg
+    assert "<script" not in svg
+    assert svg.count(": happy 2</title>") == 1
+    assert svg.count(": angry 1</title>") == 1
+    # Each mood has a pattern of its own as well as a shade (readable without colour).
+    assert 'fill="url(#kit-hatch)"' in svg
+    assert 'fill="url(#kit-cross)"' in svg
+    assert '<ul class="legend">' in page.body
+
+
+def test_the_csv_export_is_what_the_filter_shows_quoted_and_safe():
+    store("%3Dcmd%7C'%20%2FC%20calc'!A0", "sad", "a%2C%20b%0D%0A%22c%22")
+    store("%2B1", "sad", "%40SUM(1)")
+    store("Plain", "happy", "hi")
+    export = run_cgi("dashboard.py", query="mood=sad&format=csv")
+    assert export.status == 200
+    assert export.headers["Content-Type"].startswith("text/csv; charset=utf-8")
+    assert export.headers["Content-Disposition"] == 'attachment; filename="feedback-sad.csv"'
+    assert export.body.endswith("\r\n")
+    rows = csv_rows(export.body)
+    assert rows[0] == ["id", "received_utc", "name", "mood", "message"]
+    assert [row[2:] for row in rows[1:]] == [
+        ["'=cmd|' /C calc'!A0", "sad", 'a, b\n"c"'],  # the form keeps CR LF as LF
+        ["'+1", "sad", "'@SUM(1)"],
+    ]

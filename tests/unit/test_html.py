@@ -39,6 +39,14 @@ PAGES = [
     ("dashboard-empty", "dashboard.py", {}, 200, "No feedback yet."),
     ("dashboard-rows", "dashboard.py", {"query": "page=1"}, 200, "<td>&lt;b&gt;Ada</td>"),
     ("dashboard-400", "dashboard.py", {"query": "page=x"}, 400, "The page number must be"),
+    (
+        "dashboard-filtered",
+        "dashboard.py",
+        {"query": "mood=happy&from=2000-01-01&to=2999-12-31"},
+        200,
+        '<option value="happy" selected>',
+    ),
+    ("dashboard-no-match", "dashboard.py", {"query": "mood=angry"}, 200, "No feedback matches"),
 ]
 
 
