@@ -162,6 +162,24 @@ def test_dashboard_shows_the_submission_with_the_password(http):
     assert "&lt;script&gt;x" in reply.body
 
 
+def test_the_csv_export_needs_the_password_and_neutralises_formulas(http):
+    name = unique_name()
+    http.post_form(
+        "/cgi-bin/feedback.py", f"name=%40{name}&mood=neutral&message=a%2Cb", **SAME_ORIGIN
+    )
+    assert http.get("/cgi-bin/dashboard.py?format=csv").status == 401
+    reply = http.get(
+        "/cgi-bin/dashboard.py?mood=neutral&format=csv", Authorization=basic("admin", PASSWORD)
+    )
+    assert reply.status == 200
+    assert reply.headers["content-type"].startswith("text/csv; charset=utf-8")
+    assert reply.headers["content-disposition"] == 'attachment; filename="feedback-neutral.csv"'
+    lines = reply.body.split("\r\n")
+    assert lines[0] == "id,received_utc,name,mood,message"
+    exported = [line.split(",", 2)[2] for line in lines if name in line]
+    assert exported == [f'\'@{name},neutral,"a,b"']
+
+
 def test_password_file_is_bcrypt_readable_by_apache_only(host):
     htpasswd = host.file(HTPASSWD)
     assert (htpasswd.user, htpasswd.group, htpasswd.mode) == ("root", WEB_USER, 0o640)
