@@ -185,7 +185,8 @@ def test_a_certificate_that_cannot_serve_changes_nothing(host, tmp_path, key_typ
         ('{"apache_request_read_timeout": "header=20 header=30"}', "RequestReadTimeout's syntax"),
         (
             '{"apache_cgi_htpasswd_file": "/etc/apache2/x\\" \\nAuthUserFile /etc/shadow"}',
-            "apache_cgi_htpasswd_file are absolute paths without spaces, line breaks, quotes",
+            "apache_cgi_htpasswd_file and apache_cgi_backup_dir are absolute paths without spaces,"
+            " line breaks, quotes",
         ),
     ],
 )
