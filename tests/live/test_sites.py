@@ -23,6 +23,7 @@ import yaml
 from kit import (
     DB,
     HTTP_REDIRECTS,
+    HTTPS_PORT,
     PROJECT,
     SAME_ORIGIN,
     SCENARIO_SCRIPTS,
@@ -212,10 +213,11 @@ def test_a_name_no_site_serves_gets_a_plain_refusal(hosts, served, side):
 def test_plain_http_sends_each_name_to_its_own_https_origin(hosts, served):
     for host in hosts:
         for name in (ALPHA, ALPHA_ALIAS):
-            reply = alpha(host, "inside", name, scheme="http").get("/cgi-bin/hello.py?x=1")
+            reply = alpha(host, "inside", name, scheme="http").get("/cgi-bin/hello.py?name=Ada")
             if HTTP_REDIRECTS:
                 assert reply.status == 301
-                assert reply.headers["location"] == f"https://{ALPHA}/cgi-bin/hello.py?x=1"
+                origin = f"https://{ALPHA}" + ("" if HTTPS_PORT == 443 else f":{HTTPS_PORT}")
+                assert reply.headers["location"] == f"{origin}/cgi-bin/hello.py?name=Ada"
             else:
                 assert reply.status == 200
 
