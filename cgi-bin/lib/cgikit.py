@@ -13,10 +13,17 @@ A script defines ``handle(request) -> Response`` and calls ``run(handle)``.
 Bad input raises ``HTTPError`` and becomes a clear 4xx page; any other
 exception becomes a plain 500 page, its traceback going to stderr (which
 Apache writes to its error log).
+
+The same script also runs in a long-lived process (mod_wsgi's daemon mode):
+``handle_request`` is the WSGI handler Apache's ``WSGIHandlerScript`` calls for
+a script file; it runs the script once per process, takes the handler the
+script gives ``run`` instead of serving stdin, and answers each request with it
+(``wsgi_application``).  The script itself is untouched.
 """
 
 from __future__ import annotations
 
+import _thread  # already loaded by the interpreter's import machinery: free
 import posix
 import sys
 
@@ -26,7 +33,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from typing import BinaryIO
+    from typing import Any, BinaryIO, TextIO
 
 __all__ = [
     "DEFAULT_MAX_BODY",
@@ -40,6 +47,7 @@ __all__ = [
     "error_page",
     "escape",
     "form_data",
+    "handle_request",
     "internal_error_page",
     "limit_from_env",
     "log_exception",
@@ -55,6 +63,7 @@ __all__ = [
     "see_other",
     "text_problem",
     "unavailable_page",
+    "wsgi_application",
 ]
 
 REASONS = {
@@ -116,14 +125,21 @@ class Response:
         self.body = body.encode("utf-8")
         self.headers = [("Content-Type", content_type)] + (headers or [])
 
-    def to_bytes(self, head_only: bool = False) -> bytes:
-        """The CGI response: a Status header, the other headers, the body."""
-        lines = [f"Status: {self.status} {REASONS.get(self.status, '')}".rstrip()]
+    def status_line(self) -> str:
+        """The status and its reason: ``200 OK``."""
+        return f"{self.status} {REASONS.get(self.status, '')}".rstrip()
+
+    def header_list(self) -> list[tuple[str, str]]:
+        """The headers with the body's length; a line break in a value raises ValueError."""
         for name, value in self.headers:
             if "\r" in value or "\n" in value:
                 raise ValueError(f"line break in the value of header {name}")
-            lines.append(f"{name}: {value}")
-        lines.append(f"Content-Length: {len(self.body)}")
+        return [*self.headers, ("Content-Length", str(len(self.body)))]
+
+    def to_bytes(self, head_only: bool = False) -> bytes:
+        """The CGI response: a Status header, the other headers, the body."""
+        lines = [f"Status: {self.status_line()}"]
+        lines += [f"{name}: {value}" for name, value in self.header_list()]
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         return head if head_only else head + self.body
 
@@ -379,12 +395,37 @@ def unavailable_page(message: str) -> Response:
     return message_page(503, f"{message} Nothing was changed. Please try again in a minute.")
 
 
+# In a long-lived process, each thread's request has its own error log (the
+# site's, through WSGI's ``wsgi.errors``): by thread, while the request runs.
+_ERRORS: dict[int, TextIO] = {}
+
+
 def log_exception() -> None:
-    """Write the current exception's traceback to stderr (Apache's error log)."""
+    """Write the current exception's traceback to the error log: stderr under CGI (Apache
+    writes it to the site's error log), the request's ``wsgi.errors`` in a long-lived process."""
     import traceback  # only on the error path: it is slow to import
 
-    traceback.print_exc(file=sys.stderr)
-    sys.stderr.flush()
+    stream = _ERRORS.get(_thread.get_ident(), sys.stderr)
+    traceback.print_exc(file=stream)
+    stream.flush()
+
+
+def answer(
+    handle: Callable[[Request], Response],
+    environ: Mapping[str, str],
+    stdin: BinaryIO,
+    methods: tuple[str, ...] = ("GET", "HEAD", "POST"),
+) -> Response:
+    """The response to one request: ``handle``'s, a 4xx page, or a plain 500."""
+    try:
+        response = handle(parse_request(environ, stdin, methods))
+        response.header_list()  # a header that can't be sent is the script's failure
+        return response
+    except HTTPError as error:
+        return error_page(error)
+    except Exception:  # noqa: BLE001 - any failure becomes a plain 500 page
+        log_exception()
+        return internal_error_page()
 
 
 def respond(
@@ -393,15 +434,9 @@ def respond(
     stdin: BinaryIO,
     methods: tuple[str, ...] = ("GET", "HEAD", "POST"),
 ) -> bytes:
-    """The complete CGI response to one request: ``handle``'s, a 4xx page, or a plain 500."""
+    """The complete CGI response to one request, as bytes (see ``answer``)."""
     head_only = environ.get("REQUEST_METHOD", "").upper() == "HEAD"
-    try:
-        return handle(parse_request(environ, stdin, methods)).to_bytes(head_only)
-    except HTTPError as error:
-        return error_page(error).to_bytes(head_only)
-    except Exception:  # noqa: BLE001 - any failure becomes a plain 500 page
-        log_exception()
-        return internal_error_page().to_bytes(head_only)
+    return answer(handle, environ, stdin, methods).to_bytes(head_only)
 
 
 def run(
@@ -418,9 +453,89 @@ def run(
     are still open and ``atexit`` handlers do not run.  The kit's own scripts
     use it; their database connection is closed before the response is built.
     """
+    if _LOADING is not None:  # a long-lived process is loading the script: keep the handler
+        _LOADING.append(wsgi_application(handle, methods))
+        return
     sys.stdout.flush()
     sys.stdout.buffer.write(respond(handle, ENVIRON, sys.stdin.buffer, methods))
     sys.stdout.buffer.flush()
     if exit_now:
         sys.stderr.flush()
         posix._exit(0)
+
+
+# -- The same scripts in a long-lived process (mod_wsgi's daemon mode) ---------
+
+# While a long-lived process runs a script to load it, ``run`` gives its
+# handler here instead of serving stdin.
+_LOADING: list[Callable[..., list[bytes]]] | None = None
+# Each script's WSGI application, by path, once loaded in this process.
+_APPLICATIONS: dict[str, Callable[..., list[bytes]]] = {}
+_LOAD_LOCK = _thread.allocate_lock()
+
+
+def wsgi_application(
+    handle: Callable[[Request], Response], methods: tuple[str, ...] = ("GET", "HEAD", "POST")
+) -> Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]:
+    """``handle`` as a WSGI application: the same requests, limits and pages as ``run``.
+
+    The request's CGI variables are the environ's text values.  The server's
+    settings for the scripts (``CGIKIT_*``, set with ``SetEnv`` for the site the
+    process serves) also go into ``ENVIRON``, where the helper modules read them
+    as they do under CGI; they are the same for every request a process serves.
+    """
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        variables = {name: value for name, value in environ.items() if isinstance(value, str)}
+        ENVIRON.update(
+            (name, value) for name, value in variables.items() if name.startswith("CGIKIT_")
+        )
+        thread = _thread.get_ident()
+        _ERRORS[thread] = environ["wsgi.errors"]
+        try:
+            response = answer(handle, variables, environ["wsgi.input"], methods)
+        finally:
+            del _ERRORS[thread]
+        start_response(response.status_line(), response.header_list())
+        head_only = variables.get("REQUEST_METHOD", "").upper() == "HEAD"
+        return [b"" if head_only else response.body]
+
+    return application
+
+
+def load_script(path: str, lib: str) -> Callable[..., list[bytes]]:
+    """Run the script at ``path`` as CGI would (``__name__`` is ``"__main__"``) and
+    return the WSGI application of the handler it gives ``run``.
+
+    ``lib`` is the site's helper folder, which the script looks up in
+    ``CGIKIT_LIB`` as under CGI.  A script that never calls ``run`` can't be
+    served this way: RuntimeError names it.
+    """
+    global _LOADING
+    posix.environ[b"CGIKIT_LIB"] = lib.encode()
+    with open(path, "rb") as source:
+        code = compile(source.read(), path, "exec", dont_inherit=True)
+    _LOADING = []
+    try:
+        exec(code, {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__})
+    except SystemExit:  # a script may end with sys.exit() once run() returned
+        pass
+    finally:
+        loaded, _LOADING = _LOADING, None
+    if not loaded:
+        raise RuntimeError(f"{path} does not call cgikit.run: it can only run as a CGI program")
+    return loaded[0]
+
+
+def handle_request(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """The WSGI handler for any script of the site (``SCRIPT_FILENAME``): loaded once per
+    process, then answered by its own handler.  Scripts load one at a time."""
+    path = environ["SCRIPT_FILENAME"]
+    application = _APPLICATIONS.get(path)
+    if application is None:
+        with _LOAD_LOCK:
+            application = _APPLICATIONS.get(path)
+            if application is None:
+                application = load_script(path, environ.get("CGIKIT_LIB", ""))
+                _APPLICATIONS[path] = application
+    return application(environ, start_response)

@@ -9,8 +9,10 @@ as a folder without files.  With ``check_scripts: true`` anything in ``src`` tha
 is neither a folder nor a regular file fails the task, and each file is sent with
 the legacy modules it imports (``cgi``, ``cgitb``: gone from Python 3.13) for the
 module to find on the host.  ``scan: true`` only reads the folder, on the
-controller, and returns ``imports_cgi``: the files that import either.  The other
-options go to the module as they are.
+controller, and returns ``imports_cgi``: the files that import either, and
+``in_process``: the Python scripts that can also run in a long-lived process
+(they import the kit's ``cgikit``, or a helper of the folder's ``lib/`` that
+does, and no legacy module).  The other options go to the module as they are.
 """
 
 from __future__ import annotations
@@ -35,6 +37,46 @@ LEGACY_IMPORT = re.compile(rb"^[ \t]*(?:import|from)[ \t]+(cgi|cgitb)\b", re.MUL
 def legacy_imports(data: bytes) -> list[str]:
     """The legacy CGI modules a Python source imports, sorted."""
     return sorted({match.decode() for match in LEGACY_IMPORT.findall(data)})
+
+
+# The top-level modules a Python source imports (``import a, b`` counts ``a``).
+IMPORT = re.compile(rb"^[ \t]*(?:import|from)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
+KIT_HELPER = "cgikit"
+
+
+def imported(data: bytes) -> set[str]:
+    """The top-level modules a Python source imports, by name."""
+    return {match.decode() for match in IMPORT.findall(data)}
+
+
+def kit_modules(lib: str) -> set[str]:
+    """``cgikit`` and the helpers in ``lib`` that import it, directly or through another."""
+    sources = {}
+    if os.path.isdir(lib):
+        for name in os.listdir(lib):
+            path = os.path.join(lib, name)
+            if name.endswith(".py") and os.path.isfile(path):
+                with open(path, "rb") as handle:
+                    sources[name[:-3]] = imported(handle.read())
+    found = {KIT_HELPER}
+    while True:
+        more = {name for name, imports in sources.items() if imports & found} - found
+        if not more:
+            return found
+        found |= more
+
+
+def in_process(src: str, files: list[dict]) -> list[str]:
+    """The Python scripts of ``files`` that serve through the kit's helper."""
+    helpers = kit_modules(os.path.join(src, "lib"))
+    names = []
+    for item in files:
+        data = base64.b64decode(item["content"])
+        first_line = data.split(b"\n", 1)[0]
+        python = first_line.startswith(b"#!") and b"python" in first_line
+        if python and not item["needs"] and imported(data) & helpers:
+            names.append(item["name"])
+    return names
 
 
 def folder_files(src: str, pattern: str, strict: bool = False) -> list[dict]:
@@ -109,7 +151,11 @@ class ActionModule(ActionBase):
         strict = boolean(arguments.get("check_scripts", False), strict=False)
         files = folder_files(folder, pattern, strict) if folder else []
         if boolean(arguments.pop("scan", False), strict=False):
-            result.update(changed=False, imports_cgi=[f["name"] for f in files if f["needs"]])
+            result.update(
+                changed=False,
+                imports_cgi=[f["name"] for f in files if f["needs"]],
+                in_process=in_process(folder, files) if folder else [],
+            )
             return result
         arguments["files"] = files
         arguments["source"] = folder or src
