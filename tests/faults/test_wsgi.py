@@ -1,0 +1,120 @@
+"""Persistent mode on a live host (apache_cgi_mode: wsgi): switched on and off by a
+converge while a watch requests the site every 0.1 s, and the faults a long-lived
+process meets: killed, a handler that hangs, 2,000 writers at once.
+
+The tests run in this order on one host: the first switches it to persistent
+mode, the last back to CGI (the scenario's own setting)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from conftest import HELLO, Watch, apache_configuration
+from kit import SETTINGS, WEB_USER, changed_tasks, playbook
+from test_concurrency import assert_parallel_posts_are_rows
+
+pytestmark = pytest.mark.usefixtures("serving")
+
+DAEMON = "(wsgi:cgi-kit)"  # the catch-all site's process group, as ps shows it
+TIMEOUT = int(SETTINGS["apache_cgi_timeout"])
+PROCESSES = int(SETTINGS["apache_cgi_wsgi_processes"])
+# The configuration before persistent mode, to compare with after switching back.
+BEFORE: dict[str, str] = {}
+
+
+def daemons(host) -> list[tuple[str, int]]:
+    """(user, pid) of each of the site's long-lived processes."""
+    lines = host.check_output("ps -eo user=,pid=,args=").splitlines()
+    return [
+        (line.split()[0], int(line.split()[1]))
+        for line in lines
+        if line.split(None, 2)[2].startswith(DAEMON)
+    ]
+
+
+def switch(host, mode: str) -> Watch:
+    """Converge with ``mode`` while the watch requests the hello form; the watch."""
+    with Watch(host) as watch:
+        result = playbook("-e", json.dumps({"apache_cgi_mode": mode}))
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "apache_cgi : Template the server-wide settings of the scripts" in changed_tasks(result)
+    answers = set(watch.statuses)
+    print(f"switch to {mode}: {len(watch.statuses)} requests in the converge, answers {answers}")
+    return watch
+
+
+def without_the_package(configuration: str) -> str:
+    """The configuration's state without the files Debian's mod_wsgi package brings (the
+    package stays installed when persistent mode is off; its module is off)."""
+    lines = configuration.splitlines()
+    return "\n".join(line for line in lines if "mods-available/wsgi." not in line)
+
+
+def test_switching_to_persistent_mode_refuses_no_request(host):
+    BEFORE["configuration"] = apache_configuration(host)
+    assert daemons(host) == []
+    watch = switch(host, "wsgi")
+    assert watch.served_throughout(), watch.statuses
+    running = daemons(host)
+    assert len(running) == PROCESSES
+    assert {user for user, _pid in running} == {WEB_USER}
+
+
+def test_a_killed_process_comes_back_and_answers_within_seconds(host, site):
+    before = {pid for _user, pid in daemons(host)}
+    host.run_expect([0], "pkill -KILL -f '^%s'", r"\(wsgi:cgi-kit\)")
+    started = time.monotonic()
+    deadline = started + 10
+    reply = None
+    while time.monotonic() < deadline:
+        reply = site.get(HELLO)
+        if reply.status == 200:
+            break
+        time.sleep(0.2)
+    seconds = time.monotonic() - started
+    print(f"answered again {seconds:.2f} s after SIGKILL")
+    assert reply is not None
+    assert reply.status == 200, reply
+    after = {pid for _user, pid in daemons(host)}
+    assert len(after) == PROCESSES
+    assert not after & before  # new processes, not survivors
+
+
+def test_a_hanging_handler_is_cut_off_while_others_are_answered(host, site):
+    hanging: dict = {}
+
+    def ask() -> None:
+        started = time.monotonic()
+        hanging["reply"] = site.get("/cgi-bin/probe_hang_handler.py")
+        hanging["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    time.sleep(0.5)
+    # The handler runs in a thread of the site's processes: no program of its own.
+    assert host.run("pgrep -f probe_hang_handler").rc == 1
+    others = [site.get(HELLO).status for _ in range(20)]
+    thread.join(TIMEOUT + 30)
+    assert not thread.is_alive(), "the hanging request was never answered"
+    assert others == [200] * 20
+    assert hanging["reply"].status == 504, hanging["reply"]
+    assert "too late" not in hanging["reply"].body
+    assert TIMEOUT - 1 <= hanging["seconds"] <= TIMEOUT + 15, hanging["seconds"]
+
+
+def test_two_thousand_parallel_posts_are_two_thousand_rows(host):
+    """In persistent mode every POST is accepted: none waits past the busy timeout."""
+    assert_parallel_posts_are_rows(host, "load-test-wsgi.txt", max_refused=0)
+
+
+def test_switching_back_to_cgi_refuses_no_request_and_leaves_no_process(host):
+    watch = switch(host, SETTINGS["apache_cgi_mode"])
+    assert watch.served_throughout(), watch.statuses
+    assert daemons(host) == []
+    assert not host.file("/etc/apache2/mods-enabled/wsgi.load").exists
+    assert without_the_package(apache_configuration(host)) == without_the_package(
+        BEFORE["configuration"]
+    )
