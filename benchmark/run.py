@@ -61,6 +61,7 @@ class Endpoint:
     auth: str = ""
     target: float | None = None  # the least ratio to the Python floor the kit aims at
     bcrypt_cost: int | None = None  # the password hashed at this cost while measured
+    scale: int = 1  # this many times the requests of a run
 
 
 ENDPOINTS = [
@@ -89,6 +90,40 @@ ENDPOINTS = [
     ),
     Endpoint(
         f"dashboard.py GET ({DASHBOARD_ROWS:,} rows), bcrypt cost 10 (the default)",
+        "/cgi-bin/dashboard.py",
+        auth=f"admin:{PASSWORD}",
+    ),
+]
+# Persistent mode (apache_cgi_mode: wsgi): the kit's scripts again, after a
+# converge into that mode, with the static file and the Python floor (a plain
+# script, which stays CGI) measured in the same rounds.  Many more requests per
+# run: each takes far less time.
+PERSISTENT = " in persistent mode"
+STATIC = "static file"
+PERSISTENT_ENDPOINTS = [
+    Endpoint(STATIC, "/kit-static/kit.css", scale=10),
+    Endpoint(FLOOR, "/cgi-bin/bench-floor.py"),
+    Endpoint("hello.py GET" + PERSISTENT, "/cgi-bin/hello.py", target=15, scale=10),
+    Endpoint("hello.py POST" + PERSISTENT, "/cgi-bin/hello.py", HELLO_BODY, target=15, scale=10),
+    Endpoint(
+        "feedback.py POST" + PERSISTENT,
+        "/cgi-bin/feedback.py",
+        "name=Bench&mood=happy&message=Measured+by+ab.",
+        redirects=True,
+        headers=["Sec-Fetch-Site: same-origin"],
+        target=8,
+        scale=10,
+    ),
+    Endpoint(
+        f"dashboard.py GET ({DASHBOARD_ROWS:,} rows), bcrypt cost 5" + PERSISTENT,
+        "/cgi-bin/dashboard.py",
+        auth=f"admin:{PASSWORD}",
+        target=8,
+        bcrypt_cost=5,
+        scale=10,
+    ),
+    Endpoint(
+        f"dashboard.py GET ({DASHBOARD_ROWS:,} rows), bcrypt cost 10" + PERSISTENT,
         "/cgi-bin/dashboard.py",
         auth=f"admin:{PASSWORD}",
     ),
@@ -139,10 +174,12 @@ class Scenario:
         config = str(self.ephemeral / "ssh" / "config")
         return run(["ssh", "-F", config, host, command], stdin)
 
-    def playbook(self, playbook: Path, host: str, strategy: str = "linear") -> tuple[float, str]:
+    def playbook(
+        self, playbook: Path, host: str, strategy: str = "linear", *extra: str
+    ) -> tuple[float, str]:
         """Run a playbook against one host; its wall-clock time (Ansible's start-up included)."""
         inventory = str(self.ephemeral / "inventory" / "ansible_inventory.yml")
-        command = ["ansible-playbook", "-i", inventory, str(playbook), "--limit", host]
+        command = ["ansible-playbook", "-i", inventory, str(playbook), "--limit", host, *extra]
         env = dict(self.env, ANSIBLE_STRATEGY=strategy)
         return seconds_taken(command, cwd=PROJECT, env=env)
 
@@ -255,7 +292,7 @@ def prepare_requests(scenario: Scenario, host: str, release: str) -> None:
     for script in sorted((BENCH / "cgi-bin").iterdir()):
         target = f"/usr/lib/cgi-bin/{script.name}"
         scenario.ssh(host, f"cat > {target} && chmod 0755 {target}", script.read_bytes())
-    for endpoint in ENDPOINTS:
+    for endpoint in ENDPOINTS + PERSISTENT_ENDPOINTS:
         if endpoint.body:
             scenario.ssh(host, f"cat > {body_file(endpoint)}", endpoint.body.encode())
 
@@ -321,25 +358,30 @@ def ab_percentiles(output: str) -> dict[int, float]:
 
 
 def measure_requests(
-    scenario: Scenario, release: str, rounds: int, requests: int, concurrency: int
+    scenario: Scenario,
+    host: str,
+    endpoints: list[Endpoint],
+    rounds: int,
+    requests: int,
+    concurrency: int,
 ) -> dict:
-    """Every endpoint once per round, rounds one after another; the median of each measure."""
-    host = f"bench-debian{release}"
-    prepare_requests(scenario, host, release)
-    runs: dict[str, list[dict]] = {endpoint.name: [] for endpoint in ENDPOINTS}
+    """Every endpoint once per round, rounds one after another; the median of each measure,
+    and its ratios to the Python floor and to the static file measured in the same rounds."""
+    runs: dict[str, list[dict]] = {endpoint.name: [] for endpoint in endpoints}
     for number in range(1, rounds + 1):
-        log(f"Debian {release}: requests, round {number} of {rounds}")
-        for endpoint in ENDPOINTS:
+        log(f"{host}: requests, round {number} of {rounds}")
+        for endpoint in endpoints:
+            count = requests * endpoint.scale
             if endpoint.auth:
                 rows(scenario, host, "set", str(DASHBOARD_ROWS))
             before = rows(scenario, host, "count")
             if endpoint.bcrypt_cost:
                 hash_password(scenario, host, endpoint.bcrypt_cost)
-            runs[endpoint.name].append(ab(scenario, host, endpoint, requests, concurrency))
+            runs[endpoint.name].append(ab(scenario, host, endpoint, count, concurrency))
             if endpoint.bcrypt_cost:
                 hash_password(scenario, host, DEFAULT_BCRYPT_COST)
             stored = rows(scenario, host, "count") - before
-            if stored != (requests if endpoint.redirects else 0):
+            if stored != (count if endpoint.redirects else 0):
                 sys.exit(f"benchmark: {endpoint.name} on {host} stored {stored} rows")
     summary = {}
     for name, results in runs.items():
@@ -348,9 +390,27 @@ def measure_requests(
             for key in ("rps", "p50_ms", "p99_ms")
         }
         summary[name]["rounds"] = results
-    floor = summary[FLOOR]["rps"]
     for measures in summary.values():
-        measures["ratio"] = measures["rps"] / floor
+        measures["ratio"] = measures["rps"] / summary[FLOOR]["rps"]
+        measures["static_ratio"] = measures["rps"] / summary[STATIC]["rps"]
+    return summary
+
+
+def measure_persistent(
+    scenario: Scenario, release: str, rounds: int, requests: int, concurrency: int
+) -> dict:
+    """The host converged into persistent mode, its requests measured, and the memory of
+    each of the site's long-lived processes after them (resident, MiB)."""
+    host = f"bench-debian{release}"
+    log(f"Debian {release}: a converge into persistent mode")
+    _seconds, output = scenario.playbook(
+        PROJECT / "playbook.yml", host, "linear", "-e", "apache_cgi_mode=wsgi"
+    )
+    if " failed=0" not in output:
+        sys.exit(f"benchmark: the converge into persistent mode failed on {host}\n{output}")
+    summary = measure_requests(scenario, host, PERSISTENT_ENDPOINTS, rounds, requests, concurrency)
+    resident = scenario.ssh(host, "ps -eo rss=,args= | awk '/^ *[0-9]+ \\(wsgi:/ {print $1}'")
+    summary["memory_mib"] = [round(int(kib) / 1024, 1) for kib in resident.split()]
     return summary
 
 
@@ -414,6 +474,7 @@ def markdown(results: dict) -> str:
         + "; ".join(
             f"Debian {release}: {', '.join(measured['provisioning']['order'])}"
             for release, measured in results["releases"].items()
+            if "provisioning" in measured
         )
         + ".",
         "",
@@ -423,6 +484,8 @@ def markdown(results: dict) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for release, measured in results["releases"].items():
+        if "provisioning" not in measured:
+            continue
         p = measured["provisioning"]
         for strategy, kit in p["strategies"].items():
             first_ratio = kit["first_converge_s"] / p["baseline_s"]
@@ -437,26 +500,42 @@ def markdown(results: dict) -> str:
                 f"| {tasks} ({kit['second_converge_s'] / max(tasks, 1):.2f} s) "
                 f"| {second_ratio:.2f} {verdict(second_ratio, SECOND_CONVERGE_TARGET, False)} |"
             )
-    lines += [
-        "",
-        "## Requests",
-        "",
-        "| Debian | request | requests/s | p50 ms | p99 ms | ratio to the Python floor | target |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
+    for title, key, endpoints in (
+        ("Requests (CGI)", "requests", ENDPOINTS),
+        ("Requests in persistent mode (apache_cgi_mode: wsgi)", "persistent", PERSISTENT_ENDPOINTS),
+    ):
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            "| Debian | request | requests/s | p50 ms | p99 ms | ratio to the Python floor "
+            "| target | ratio to the static file |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for release, measured in results["releases"].items():
+            for endpoint in endpoints:
+                lines.append(request_row(release, endpoint, measured[key][endpoint.name]))
+    lines.append("")
     for release, measured in results["releases"].items():
-        for endpoint in ENDPOINTS:
-            m = measured["requests"][endpoint.name]
-            target = (
-                f"≥ {endpoint.target} {verdict(m['ratio'], endpoint.target, True)}"
-                if endpoint.target
-                else ""
-            )
-            lines.append(
-                f"| {release} | {endpoint.name} | {m['rps']:.0f} | {m['p50_ms']:.1f} "
-                f"| {m['p99_ms']:.1f} | {m['ratio']:.3f} | {target} |"
-            )
+        memory = ", ".join(f"{mib} MiB" for mib in measured["persistent"]["memory_mib"])
+        lines.append(
+            f"Debian {release}, persistent mode: resident memory of each of the site's "
+            f"processes after the runs: {memory}."
+        )
     return "\n".join(lines) + "\n"
+
+
+def request_row(release: str, endpoint: Endpoint, m: dict) -> str:
+    """One row of a requests table."""
+    target = (
+        f"≥ {endpoint.target} {verdict(m['ratio'], endpoint.target, True)}"
+        if endpoint.target
+        else ""
+    )
+    return (
+        f"| {release} | {endpoint.name} | {m['rps']:.0f} | {m['p50_ms']:.1f} "
+        f"| {m['p99_ms']:.1f} | {m['ratio']:.3f} | {target} | {m['static_ratio']:.3f} |"
+    )
 
 
 def chart(results: dict, path: Path) -> None:
@@ -487,9 +566,10 @@ def chart(results: dict, path: Path) -> None:
     bars = [
         (release, strategy, measured)
         for release in releases
+        if "provisioning" in results["releases"][release]
         for strategy, measured in results["releases"][release]["provisioning"]["strategies"].items()
     ]
-    bar_width = 0.8 / len(bars)
+    bar_width = 0.8 / max(len(bars), 1)
     highest = 0.0
     for index, (release, strategy, kit) in enumerate(bars):
         baseline = results["releases"][release]["provisioning"]["baseline_s"]
@@ -499,7 +579,7 @@ def chart(results: dict, path: Path) -> None:
         provisioning_axis.bar(
             positions, ratios, width=bar_width, label=f"Debian {release}, {strategy}"
         )
-    provisioning_axis.set_ylim(0, highest * 1.45)  # room for the legend above the bars
+    provisioning_axis.set_ylim(0, max(highest, 1) * 1.45)  # room for the legend above the bars
     provisioning_axis.set_xticks([n + bar_width * (len(bars) - 1) / 2 for n in range(2)])
     provisioning_axis.set_xticklabels(provisioning_labels)
     provisioning_axis.plot([-0.4, 0.9], [FIRST_CONVERGE_TARGET] * 2, color="grey", linestyle="--")
@@ -520,7 +600,14 @@ def main() -> int:
     parser.add_argument(
         "--publish", action="store_true", help="also copy the report and chart to docs/benchmark/"
     )
+    parser.add_argument(
+        "--releases", default=",".join(RELEASES), help="the Debian releases, comma-separated"
+    )
+    parser.add_argument(
+        "--requests-only", action="store_true", help="measure requests, not provisioning"
+    )
     args = parser.parse_args()
+    releases = [release for release in args.releases.split(",") if release in RELEASES]
     RESULTS.mkdir(exist_ok=True)
     scenario = Scenario(RESULTS / "molecule")
     results = {"machine": machine(), "releases": {}}
@@ -532,13 +619,23 @@ def main() -> int:
     scenario.molecule("create")
     try:
         order = ["baseline", *STRATEGIES]
-        for release in RELEASES:
+        for release in releases:
+            if args.requests_only:
+                log(f"Debian {release}: a converge (provisioning not measured)")
+                scenario.playbook(PROJECT / "playbook.yml", f"bench-debian{release}")
+                results["releases"][release] = {}
+                continue
             results["releases"][release] = {
                 "provisioning": measure_provisioning(scenario, release, args.converge_rounds, order)
             }
             order = order[::-1]  # the other way round for the next release
-        for release in RELEASES:
+        for release in releases:
+            host = f"bench-debian{release}"
+            prepare_requests(scenario, host, release)
             results["releases"][release]["requests"] = measure_requests(
+                scenario, host, ENDPOINTS, args.rounds, args.requests, args.concurrency
+            )
+            results["releases"][release]["persistent"] = measure_persistent(
                 scenario, release, args.rounds, args.requests, args.concurrency
             )
     finally:
