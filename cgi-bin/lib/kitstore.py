@@ -8,6 +8,7 @@ statement is parameterized.
 
 from __future__ import annotations
 
+import _thread  # loaded by the interpreter already: free (see cgikit)
 import posix  # not os: a builtin module, nothing to import (see cgikit)
 import sqlite3
 
@@ -113,8 +114,25 @@ def migrate(connection: sqlite3.Connection) -> None:
         raise
 
 
-def with_connection(work: Callable[[sqlite3.Connection], T]) -> T:
-    """Run ``work`` on an open connection, then close it; database errors become StorageError."""
+# In a long-lived process (persistent mode) the threads that write queue here,
+# in turn, rather than in SQLite's busy handler, whose growing sleeps can let one
+# writer wait past the busy timeout while others get through.  Between
+# processes, and under CGI (one request a process), the busy timeout still rules.
+_WRITE_LOCK = _thread.allocate_lock()
+
+
+def with_connection(work: Callable[[sqlite3.Connection], T], writes: bool = False) -> T:
+    """Run ``work`` on an open connection, then close it; database errors become StorageError.
+    With ``writes``, one thread of this process at a time, each waiting at most the busy
+    timeout for its turn, as for SQLite's lock."""
+    if writes:
+        busy_ms = limit_from_env(ENVIRON, "CGIKIT_BUSY_MS", DEFAULT_BUSY_MS)
+        if not _WRITE_LOCK.acquire(True, busy_ms / 1000):
+            raise StorageError("another writer of this process held its turn past the busy timeout")
+        try:
+            return with_connection(work)
+        finally:
+            _WRITE_LOCK.release()
     try:
         connection = connect()
         try:
@@ -151,7 +169,7 @@ def add_feedback(name: str, mood: str, message: str) -> int:
             raise StorageError("the insert gave no row id")
         return row_id
 
-    return with_connection(insert)
+    return with_connection(insert, writes=True)
 
 
 class Filter:
@@ -241,4 +259,4 @@ def check_writable() -> None:
             (f"-{HEALTH_WRITE_EVERY} seconds",),
         )
 
-    with_connection(write)
+    with_connection(write, writes=True)

@@ -43,7 +43,38 @@ def scenario_settings() -> dict:
     return settings
 
 
+def host_settings() -> dict[str, dict]:
+    """The host variables molecule.yml gives each host, by host name."""
+    if not os.environ.get("MOLECULE_FILE"):
+        return {}
+    config = yaml.safe_load(Path(os.environ["MOLECULE_FILE"]).read_text())
+    return config["provisioner"].get("inventory", {}).get("host_vars", {}) or {}
+
+
 SETTINGS = scenario_settings()
+HOST_SETTINGS = host_settings()
+
+
+def cgi_mode(host) -> str:
+    """How the host serves the kit's scripts (apache_cgi_mode): its host variable, else
+    the scenario's setting."""
+    own = HOST_SETTINGS.get(host.backend.get_hostname(), {})
+    return own.get("apache_cgi_mode", SETTINGS["apache_cgi_mode"])
+
+
+def site_processes(host, expected: list[str], patience: float = 10) -> list[str]:
+    """The names ps shows for the long-lived processes of persistent mode (wsgi:SITE),
+    sorted, once they are ``expected`` or ``patience`` seconds have passed (after a
+    reload, the old processes finish their requests first, the new ones start)."""
+    deadline = time.monotonic() + patience
+    while True:
+        lines = host.check_output("ps -eo args=").splitlines()
+        names = sorted(line.split()[0] for line in lines if line.startswith("wsgi:"))
+        if names == expected or time.monotonic() > deadline:
+            return names
+        time.sleep(0.5)
+
+
 HTTPS_PORT = int(SETTINGS["apache_https_port"])
 # apache_https_redirect defaults to apache_https_enabled (true in every scenario).
 HTTP_REDIRECTS = SETTINGS["apache_https_redirect"] is not False

@@ -27,9 +27,12 @@ from kit import (
     PROJECT,
     SAME_ORIGIN,
     SCENARIO_SCRIPTS,
+    SETTINGS,
     Client,
+    cgi_mode,
     changes,
     playbook,
+    site_processes,
     stored,
 )
 
@@ -116,9 +119,15 @@ def two_sites(given, tmp_path_factory) -> list[dict]:
         shutil.copy2(LEGACY / name, beta_scripts / name)
     alpha_scripts = SCENARIO_SCRIPTS if SCENARIO_SCRIPTS.is_dir() else PROJECT / "cgi-bin"
     return [
-        {"server_name": ALPHA, "server_aliases": [ALPHA_ALIAS], "scripts_src": str(alpha_scripts)},
+        {
+            "server_name": ALPHA,
+            "server_aliases": [ALPHA_ALIAS],
+            "scripts_src": str(alpha_scripts),
+            "mode": "wsgi",  # whatever the host's apache_cgi_mode
+        },
         {
             "server_name": BETA,
+            "mode": "cgi",
             "scripts_src": str(beta_scripts),
             "certificate_file": given["certificate"],
             "certificate_key_file": given["key"],
@@ -255,6 +264,16 @@ def test_each_site_logs_to_its_own_files(hosts, served, given):
         assert [json.loads(line)["site"] for line in probes] == [ALPHA]
 
 
+def test_each_site_runs_in_its_own_mode(hosts, served):
+    """alpha.test in persistent mode on every host, its processes named by the site;
+    beta.test as CGI, with none; the single site's gone with it from the list."""
+    for host in hosts:
+        alpha_processes = [f"wsgi:{ALPHA}"] * int(SETTINGS["apache_cgi_wsgi_processes"])
+        assert site_processes(host, alpha_processes) == alpha_processes
+        reply = alpha(host, "controller").post_form("/cgi-bin/hello.py", "name=Mode")
+        assert "Hello, Mode!" in reply.body
+
+
 @pytest.mark.parametrize(
     ("sites", "message"),
     [
@@ -307,6 +326,9 @@ def test_sites_taken_out_of_the_list_lose_their_virtual_hosts(hosts, emptied):
         reply = Client(host, "inside").get("/cgi-bin/tutorial.py", Host=BETA)
         assert reply.status == 404
         assert Client(host, "inside").get("/cgi-bin/hello.py").status == 200
+        # alpha.test's processes gone; the single site's back where the host wants them.
+        count = int(SETTINGS["apache_cgi_wsgi_processes"]) if cgi_mode(host) == "wsgi" else 0
+        assert site_processes(host, ["wsgi:cgi-kit"] * count) == ["wsgi:cgi-kit"] * count
 
 
 def test_the_data_of_a_site_taken_out_stays(hosts, emptied):
