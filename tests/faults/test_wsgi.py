@@ -13,7 +13,14 @@ import time
 
 import pytest
 from conftest import HELLO, Watch, apache_configuration
-from kit import SETTINGS, WEB_USER, changed_tasks, playbook, site_processes
+from kit import (
+    SCENARIO_SCRIPTS,
+    SETTINGS,
+    WEB_USER,
+    changed_tasks,
+    playbook,
+    site_processes,
+)
 from test_concurrency import assert_parallel_posts_are_rows
 
 pytestmark = pytest.mark.usefixtures("serving")
@@ -60,6 +67,26 @@ def test_switching_to_persistent_mode_refuses_no_request(host):
     assert watch.served_throughout(), watch.statuses
     assert site_processes(host, [DAEMON] * PROCESSES) == [DAEMON] * PROCESSES
     assert {user for user, _pid in daemons(host)} == {WEB_USER}
+
+
+def test_a_deploy_replaces_the_processes_and_serves_the_new_code(host, site):
+    """The processes keep the code they loaded: a converge that changes a script
+    replaces them (a graceful reload), with no request refused meanwhile."""
+    script = SCENARIO_SCRIPTS / "probe_added.py"
+    original = script.read_text()
+    assert site.get("/cgi-bin/probe_added.py").body == "added script runs: GET\n"
+    before = {pid for _user, pid in daemons(host)}
+    script.write_text(original.replace("added script runs", "added script, new version, runs"))
+    try:
+        with Watch(host) as watch:
+            result = playbook("-e", json.dumps({"apache_cgi_mode": "wsgi"}))
+    finally:
+        script.write_text(original)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert watch.served_throughout(), watch.statuses
+    assert site.get("/cgi-bin/probe_added.py").body == "added script, new version, runs: GET\n"
+    assert site_processes(host, [DAEMON] * PROCESSES) == [DAEMON] * PROCESSES
+    assert not {pid for _user, pid in daemons(host)} & before
 
 
 def test_a_killed_process_comes_back_and_answers_within_seconds(host, site):
