@@ -409,7 +409,7 @@ def measure_persistent(
     if " failed=0" not in output:
         sys.exit(f"benchmark: the converge into persistent mode failed on {host}\n{output}")
     summary = measure_requests(scenario, host, PERSISTENT_ENDPOINTS, rounds, requests, concurrency)
-    resident = scenario.ssh(host, "ps -eo rss=,args= | awk '/^ *[0-9]+ \\(wsgi:/ {print $1}'")
+    resident = scenario.ssh(host, "ps -eo rss=,args= | awk '$2 ~ /^wsgi:/ {print $1}'")
     summary["memory_mib"] = [round(int(kib) / 1024, 1) for kib in resident.split()]
     return summary
 
