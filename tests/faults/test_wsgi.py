@@ -14,6 +14,7 @@ import time
 import pytest
 from conftest import HELLO, Watch, apache_configuration
 from kit import (
+    PROJECT,
     SCENARIO_SCRIPTS,
     SETTINGS,
     WEB_USER,
@@ -49,8 +50,16 @@ def switch(host, mode: str) -> Watch:
     assert result.returncode == 0, result.stdout[-3000:]
     assert "apache_cgi : Template the server-wide settings of the scripts" in changed_tasks(result)
     answers = set(watch.statuses)
-    print(f"switch to {mode}: {len(watch.statuses)} requests in the converge, answers {answers}")
+    record(f"switch to {mode}: {len(watch.statuses)} requests in the converge, answers {answers}")
     return watch
+
+
+def record(line: str) -> None:
+    """A figure of this module's, printed and kept in artifacts/persistent-mode.txt."""
+    print(line)
+    (PROJECT / "artifacts").mkdir(exist_ok=True)
+    with (PROJECT / "artifacts" / "persistent-mode.txt").open("a") as report:
+        report.write(line + "\n")
 
 
 def without_the_package(configuration: str) -> str:
@@ -101,7 +110,7 @@ def test_a_killed_process_comes_back_and_answers_within_seconds(host, site):
             break
         time.sleep(0.2)
     seconds = time.monotonic() - started
-    print(f"answered again {seconds:.2f} s after SIGKILL")
+    record(f"answered again {seconds:.2f} s after SIGKILL of every process")
     assert reply is not None
     assert reply.status == 200, reply
     assert site_processes(host, [DAEMON] * PROCESSES) == [DAEMON] * PROCESSES
@@ -129,6 +138,7 @@ def test_a_hanging_handler_is_cut_off_while_others_are_answered(host, site):
     assert hanging["reply"].status == 504, hanging["reply"]
     assert "too late" not in hanging["reply"].body
     assert TIMEOUT - 1 <= hanging["seconds"] <= TIMEOUT + 15, hanging["seconds"]
+    record(f"a hanging handler: 504 after {hanging['seconds']:.1f} s; 20 other requests 200")
 
 
 def test_two_thousand_parallel_posts_are_two_thousand_rows(host):
