@@ -466,6 +466,19 @@ def markdown(results: dict) -> str:
         f"{info['requests']} requests at concurrency {info['concurrency']}, median of "
         f"{info['rounds']} rounds. Absolute numbers vary between machines and runs; the "
         "ratios are the result.",
+    ]
+    if not any("provisioning" in measured for measured in results["releases"].values()):
+        lines.append("")
+        lines.append("Provisioning was not measured in this run (`--requests-only`).")
+    else:
+        lines += provisioning_lines(results)
+    lines += requests_lines(results)
+    return "\n".join(lines) + "\n"
+
+
+def provisioning_lines(results: dict) -> list[str]:
+    """The provisioning section of the report."""
+    lines = [
         "",
         "## Provisioning",
         "",
@@ -500,6 +513,12 @@ def markdown(results: dict) -> str:
                 f"| {tasks} ({kit['second_converge_s'] / max(tasks, 1):.2f} s) "
                 f"| {second_ratio:.2f} {verdict(second_ratio, SECOND_CONVERGE_TARGET, False)} |"
             )
+    return lines
+
+
+def requests_lines(results: dict) -> list[str]:
+    """The requests sections of the report, and the memory of persistent mode."""
+    lines = []
     for title, key, endpoints in (
         ("Requests (CGI)", "requests", ENDPOINTS),
         ("Requests in persistent mode (apache_cgi_mode: wsgi)", "persistent", PERSISTENT_ENDPOINTS),
@@ -522,7 +541,7 @@ def markdown(results: dict) -> str:
             f"Debian {release}, persistent mode: resident memory of each of the site's "
             f"processes after the runs: {memory}."
         )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def request_row(release: str, endpoint: Endpoint, m: dict) -> str:
