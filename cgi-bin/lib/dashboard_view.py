@@ -112,7 +112,7 @@ def chart(days: list[tuple[str, str, int]]) -> str:
         per_day.setdefault(day, {})[mood] = count
     shown = sorted(per_day)[-CHART_DAYS:]
     top = max(sum(per_day[day].values()) for day in shown)
-    width, bar, height = 40 + 28 * len(shown), 20, 160
+    width, bar_width, height = 40 + 28 * len(shown), 20, 160
     bars = []
     for index, day in enumerate(shown):
         x, y = 40 + 28 * index, float(20 + height)
@@ -122,15 +122,14 @@ def chart(days: list[tuple[str, str, int]]) -> str:
                 size = count * height / top
                 y -= size
                 bars.append(
-                    f'<rect x="{x}" y="{y:.1f}" width="{bar}" height="{size:.1f}" '
+                    f'<rect x="{x}" y="{y:.1f}" width="{bar_width}" height="{size:.1f}" '
                     f'fill="{FILLS[mood]}" stroke="#222" stroke-width="0.5">'
                     f"<title>{day}: {mood} {count}</title></rect>"
                 )
         total = sum(per_day[day].values())
-        bars.append(f'<text x="{x + bar / 2}" y="{y - 4:.1f}" text-anchor="middle">{total}</text>')
-        bars.append(
-            f'<text x="{x + bar / 2}" y="{height + 36}" text-anchor="middle">{day[5:]}</text>'
-        )
+        middle = x + bar_width / 2
+        bars.append(f'<text x="{middle}" y="{y - 4:.1f}" text-anchor="middle">{total}</text>')
+        bars.append(f'<text x="{middle}" y="{height + 36}" text-anchor="middle">{day[5:]}</text>')
     legend = "".join(
         f'<li><svg width="14" height="14" aria-hidden="true">'
         f'<rect width="14" height="14" fill="{FILLS[mood]}" stroke="#222"/></svg> '
