@@ -29,24 +29,22 @@ from ansible.plugins.action import ActionBase
 __all__ = ["ActionModule"]
 
 
-# An import of the standard library's CGI modules, which Python 3.13 removed
-# (Debian's python3-legacy-cgi brings them back).
-LEGACY_IMPORT = re.compile(rb"^[ \t]*(?:import|from)[ \t]+(cgi|cgitb)\b", re.MULTILINE)
-
-
-def legacy_imports(data: bytes) -> list[str]:
-    """The legacy CGI modules a Python source imports, sorted."""
-    return sorted({match.decode() for match in LEGACY_IMPORT.findall(data)})
-
-
 # The top-level modules a Python source imports (``import a, b`` counts ``a``).
 IMPORT = re.compile(rb"^[ \t]*(?:import|from)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
+# The standard library's CGI modules, which Python 3.13 removed (Debian's
+# python3-legacy-cgi brings them back).
+LEGACY = frozenset(("cgi", "cgitb"))
 KIT_HELPER = "cgikit"
 
 
 def imported(data: bytes) -> set[str]:
     """The top-level modules a Python source imports, by name."""
     return {match.decode() for match in IMPORT.findall(data)}
+
+
+def legacy_imports(data: bytes) -> list[str]:
+    """The legacy CGI modules a Python source imports, sorted."""
+    return sorted(imported(data) & LEGACY)
 
 
 def kit_modules(lib: str) -> set[str]:
