@@ -275,6 +275,24 @@ def test_the_scan_names_the_scripts_that_import_the_legacy_cgi_modules(scripts):
     assert "tutorial.py" not in live(dest)  # the scan writes nothing
 
 
+def test_the_scan_names_the_scripts_persistent_mode_can_serve(scripts):
+    """Python scripts that import cgikit, or a helper of lib/ that does (through another
+    too), and no legacy module; not a legacy script, a shell script or a plain one."""
+    src, dest = scripts
+    (src / "lib").mkdir()
+    (src / "lib" / "cgikit.py").write_bytes(b"import posix\n")
+    (src / "lib" / "form.py").write_bytes(b"import cgikit\n")
+    (src / "lib" / "page.py").write_bytes(b"from form import handle\n")
+    (src / "lib" / "plain.py").write_bytes(b"import json\n")
+    (src / "direct.py").write_bytes(PYTHON_SHEBANG + b"import cgikit\n")
+    (src / "through.py").write_bytes(PYTHON_SHEBANG + b"import sys\nimport page\n")
+    (src / "plain.py").write_bytes(PYTHON_SHEBANG + b"import plain\n")
+    (src / "legacy.py").write_bytes(PYTHON_SHEBANG + b"import cgi\nimport cgikit\n")
+    (src / "shell.sh").write_bytes(b"#!/bin/sh\n# import cgikit\nimport cgikit\n")
+    result = deploy(src, dest, scan=True)
+    assert result["in_process"] == ["direct.py", "through.py"]
+
+
 @pytest.mark.skipif(not PYTHON313.exists(), reason=f"no Python 3.13 at {PYTHON313}")
 def test_a_script_importing_cgi_fails_where_python_has_no_cgi_module(scripts):
     """Python 3.13 removed the cgi module: without python3-legacy-cgi, the check says so."""

@@ -4,7 +4,9 @@ wsgiref, one thread per request, serving every script of a folder through
 
 Run as ``python -I wsgi_server.py SCRIPTS_DIR LIB_DIR DB``; it prints its port,
 then serves until killed.  Each request gets what Apache's configuration gives
-it: ``SCRIPT_FILENAME`` and the ``CGIKIT_*`` settings.
+it: ``SCRIPT_FILENAME`` and the ``CGIKIT_*`` settings; its ``wsgi.errors`` (the
+site's error log under mod_wsgi) is this process's stdout, after the port, so
+that a test can tell it from stderr (the server's own log).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def site(environ: dict, start_response):  # a WSGI application
         CGIKIT_DB=database,
         CGIKIT_MAX_BODY="65536",
     )
+    environ["wsgi.errors"] = sys.stdout
     return cgikit.handle_request(environ, start_response)
 
 
