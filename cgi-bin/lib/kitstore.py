@@ -123,24 +123,28 @@ _WRITE_LOCK = _thread.allocate_lock()
 
 def with_connection(work: Callable[[sqlite3.Connection], T], writes: bool = False) -> T:
     """Run ``work`` on an open connection, then close it; database errors become StorageError.
-    With ``writes``, one thread of this process at a time, each waiting at most the busy
-    timeout for its turn, as for SQLite's lock."""
-    if writes:
-        busy_ms = limit_from_env(ENVIRON, "CGIKIT_BUSY_MS", DEFAULT_BUSY_MS)
-        if not _WRITE_LOCK.acquire(True, busy_ms / 1000):
-            raise StorageError("another writer of this process held its turn past the busy timeout")
-        try:
-            return with_connection(work)
-        finally:
-            _WRITE_LOCK.release()
+    With ``writes``, the work runs in this process's turn (see ``_in_turn``); the
+    connection is opened before, so that the turn holds only the write itself."""
     try:
         connection = connect()
         try:
-            return work(connection)
+            return _in_turn(work, connection) if writes else work(connection)
         finally:
             connection.close()
     except sqlite3.Error as error:
         raise StorageError(str(error)) from error
+
+
+def _in_turn(work: Callable[[sqlite3.Connection], T], connection: sqlite3.Connection) -> T:
+    """``work`` with one thread of this process at a time, each waiting at most the busy
+    timeout for its turn, as for SQLite's lock."""
+    busy_ms = limit_from_env(ENVIRON, "CGIKIT_BUSY_MS", DEFAULT_BUSY_MS)
+    if not _WRITE_LOCK.acquire(True, busy_ms / 1000):
+        raise StorageError("another writer of this process held its turn past the busy timeout")
+    try:
+        return work(connection)
+    finally:
+        _WRITE_LOCK.release()
 
 
 def add_feedback(name: str, mood: str, message: str) -> int:

@@ -63,7 +63,7 @@ def test_an_invalid_directive_fails_the_play_and_changes_nothing(host):
     # Apache's own message: the kit's checks take the syntax, Apache the values.
     assert "Maximum timeout must be larger than initial timeout" in result.stdout
     assert apache_configuration(host) == before
-    assert watch.served_throughout(), watch.statuses
+    assert watch.served_throughout(), watch.explain()
 
 
 def test_a_file_written_before_a_later_one_is_refused_is_put_back(host, site):
@@ -82,7 +82,7 @@ def test_a_file_written_before_a_later_one_is_refused_is_put_back(host, site):
         "renamed.invalid"
         not in host.file("/etc/apache2/conf-available/servername.conf").content_string
     )
-    assert watch.served_throughout(), watch.statuses
+    assert watch.served_throughout(), watch.explain()
     assert "x-kit-test" not in site.get(HELLO).headers
 
 

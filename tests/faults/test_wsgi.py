@@ -1,9 +1,10 @@
 """Persistent mode on a live host (apache_cgi_mode: wsgi): switched on and off by a
-converge while a watch requests the site every 0.1 s, and the faults a long-lived
-process meets: killed, a handler that hangs, 2,000 writers at once.
+converge while a watch requests the site every 0.1 s, a deploy and reloads under load,
+and the faults a long-lived process meets: killed, a handler that hangs, 2,000 writers
+at once.
 
-The tests run in this order on one host: the first switches it to persistent
-mode, the last back to CGI (the scenario's own setting)."""
+The tests run in this order on one host: the first switches it to persistent mode,
+the last two are back in CGI (the scenario's own setting)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import threading
 import time
 
 import pytest
-from conftest import HELLO, Watch, apache_configuration
+from conftest import HELLO, WINDOW_ANSWERS, Load, Watch, apache_configuration
 from kit import (
     PROJECT,
     SCENARIO_SCRIPTS,
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.usefixtures("serving")
 DAEMON = "wsgi:cgi-kit"  # the single site's processes, as ps shows them
 TIMEOUT = int(SETTINGS["apache_cgi_timeout"])
 PROCESSES = int(SETTINGS["apache_cgi_wsgi_processes"])
+RELEASE_TASK = "Mark a new release for the sites in persistent mode whose code changed"
 # The configuration before persistent mode, to compare with after switching back.
 BEFORE: dict[str, str] = {}
 
@@ -73,29 +75,63 @@ def test_switching_to_persistent_mode_refuses_no_request(host):
     BEFORE["configuration"] = apache_configuration(host)
     assert daemons(host) == []
     watch = switch(host, "wsgi")
-    assert watch.served_throughout(), watch.statuses
+    assert watch.served_throughout(), watch.explain()
     assert site_processes(host, [DAEMON] * PROCESSES) == [DAEMON] * PROCESSES
     assert {user for user, _pid in daemons(host)} == {WEB_USER}
 
 
-def test_a_deploy_replaces_the_processes_and_serves_the_new_code(host, site):
-    """The processes keep the code they loaded: a converge that changes a script
-    replaces them (a graceful reload), with no request refused meanwhile."""
+def test_a_deploy_under_load_replaces_the_processes_and_refuses_no_request(host, site):
+    """The processes keep the code they loaded: a converge that changes a script writes
+    the site's release mark, and each process hands its next request over to a fresh
+    one, with no Apache reload (whose restart window answers 503). ab's clients on the
+    host request the hello form throughout: every answer is the page."""
     script = SCENARIO_SCRIPTS / "probe_added.py"
     original = script.read_text()
     assert site.get("/cgi-bin/probe_added.py").body == "added script runs: GET\n"
     before = {pid for _user, pid in daemons(host)}
     script.write_text(original.replace("added script runs", "added script, new version, runs"))
     try:
-        with Watch(host) as watch:
+        with Load(host) as load:
             result = playbook("-e", json.dumps({"apache_cgi_mode": "wsgi"}))
     finally:
         script.write_text(original)
     assert result.returncode == 0, result.stdout[-3000:]
-    assert watch.served_throughout(), watch.statuses
+    tasks = changed_tasks(result)
+    assert f"apache_cgi : {RELEASE_TASK}" in tasks
+    assert not [task for task in tasks if task.endswith(("Reload Apache", "Restart Apache"))], tasks
+    record(
+        f"a deploy under load ({load.clients} clients): {load.requests} requests,"
+        f" {load.failed} failed"
+    )
+    assert load.requests > 100, load.requests
+    assert load.failed == 0, (load.failed, load.statuses)
+    assert set(load.statuses) == {200}, load.statuses
     assert site.get("/cgi-bin/probe_added.py").body == "added script, new version, runs: GET\n"
     assert site_processes(host, [DAEMON] * PROCESSES) == [DAEMON] * PROCESSES
     assert not {pid for _user, pid in daemons(host)} & before
+
+
+def reloads_under_load(host, mode: str, reloads: int = 3) -> None:
+    """Reloads Apache under load: the only answers other than the page are those in
+    Apache's own restart window, each logged as such; the figures go on record."""
+    with Load(host) as load:
+        for _ in range(reloads):
+            host.run_expect([0], "systemctl reload apache2")
+            time.sleep(2)
+    unserved = sum(count for status, count in load.statuses.items() if status != 200)
+    record(
+        f"{reloads} reloads under load in {mode} mode ({load.clients} clients):"
+        f" {load.requests} requests; in Apache's restart window:"
+        f" {load.statuses.get(503, 0)} answered 503, {load.statuses.get(500, 0)} cut short (500)"
+    )
+    assert load.requests > 100, load.requests
+    assert set(load.statuses) <= {200} | WINDOW_ANSWERS, load.statuses
+    assert unserved <= load.restart_window(), (load.statuses, load.restart_window())
+    assert load.failed == unserved, (load.failed, load.statuses)
+
+
+def test_a_reload_under_load_refuses_only_in_apaches_restart_window(host):
+    reloads_under_load(host, "wsgi")
 
 
 def test_a_killed_process_comes_back_and_answers_within_seconds(host, site):
@@ -148,9 +184,13 @@ def test_two_thousand_parallel_posts_are_two_thousand_rows(host):
 
 def test_switching_back_to_cgi_refuses_no_request_and_leaves_no_process(host):
     watch = switch(host, SETTINGS["apache_cgi_mode"])
-    assert watch.served_throughout(), watch.statuses
+    assert watch.served_throughout(), watch.explain()
     assert site_processes(host, []) == []
     assert not host.file("/etc/apache2/mods-enabled/wsgi.load").exists
     assert without_the_package(apache_configuration(host)) == without_the_package(
         BEFORE["configuration"]
     )
+
+
+def test_a_reload_under_load_in_cgi_mode_refuses_only_in_apaches_restart_window(host):
+    reloads_under_load(host, "cgi")
