@@ -87,7 +87,7 @@ class Watch:
 
     def error_log(self) -> str:
         """What the host's error log says since the watch began."""
-        return self.host.run(f"tail -c +{self._log_offset + 1} {ERROR_LOG}").stdout
+        return log_since(self.host, ERROR_LOG, self._log_offset)
 
     def explain(self) -> str:
         """Each answer other than 200, and the error log's lines written while watching."""
@@ -132,18 +132,23 @@ class Load:
         report = self.host.check_output("cat /tmp/kit-load.txt")
         self.requests = int(re.search(r"Complete requests:\s+(\d+)", report)[1])
         self.failed = int(re.search(r"Failed requests:\s+(\d+)", report)[1])
-        answers = self.host.check_output(f"tail -c +{self._access_offset + 1} {ACCESS_LOG}")
+        answers = log_since(self.host, ACCESS_LOG, self._access_offset)
         for status in re.findall(r'" (\d{3}) ', answers):
             self.statuses[int(status)] = self.statuses.get(int(status), 0) + 1
 
     def restart_window(self) -> int:
-        """How many times Apache logged a request answered 503 in its restart window."""
-        log = self.host.run(f"tail -c +{self._log_offset + 1} {ERROR_LOG}").stdout
-        return len(RESTART_WINDOW.findall(log))
+        """How many requests Apache logged as answered (503) or cut short (500) in its
+        restart window."""
+        return len(RESTART_WINDOW.findall(log_since(self.host, ERROR_LOG, self._log_offset)))
 
 
 def log_size(host, path: str) -> int:
     return int(host.check_output(f"stat -c %s {path} 2>/dev/null || echo 0"))
+
+
+def log_since(host, path: str, offset: int) -> str:
+    """What the log at ``path`` holds past ``offset`` bytes (see ``log_size``)."""
+    return host.run(f"tail -c +{offset + 1} {path}").stdout
 
 
 def apache_configuration(host) -> str:
